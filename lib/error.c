@@ -4,8 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
-int error_set(struct error *err, int code, const char *reason, const char *field,
-              const char *fmt, ...)
+int error_set(struct error *err, int code, const char *reason, const char *field, const char *fmt,
+              ...)
 {
     if (!err)
         return code;

@@ -36,8 +36,8 @@ struct error {
 
 /* Fills *err (when err is not NULL) and returns code, so that `return error_set(...)` reads
  * naturally. `field` may be NULL. The detail is printf-formatted and truncated to fit. */
-int error_set(struct error *err, int code, const char *reason, const char *field,
-              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+int error_set(struct error *err, int code, const char *reason, const char *field, const char *fmt,
+              ...) __attribute__((format(printf, 5, 6)));
 
 /* Resets *err to "no error". */
 void error_clear(struct error *err);

@@ -48,6 +48,7 @@ void labels_cleanup(struct labels *l);
 void labels_set(struct labels *l, const char *key, const char *value);
 /* Borrowed value, valid until the labels change; NULL when absent. */
 const char *labels_get(const struct labels *l, const char *key);
+/* Deep copy. dst is overwritten as if uninitialized: clean it up first if it holds labels. */
 void labels_copy(struct labels *dst, const struct labels *src);
 bool labels_equal(const struct labels *a, const struct labels *b);
 
@@ -59,7 +60,7 @@ bool label_value_valid(const char *value);
 
 void selector_init(struct selector *s);
 void selector_cleanup(struct selector *s);
-void selector_copy(struct selector *dst, const struct selector *src);
+void selector_copy(struct selector *dst, const struct selector *src); /* dst as labels_copy */
 bool selector_is_empty(const struct selector *s);
 const char *selector_op_name(enum selector_op op); /* "In", "NotIn", "Exists", "DoesNotExist" */
 int selector_op_parse(enum selector_op *out, const char *name); /* 0 or ERR_INVALID */
@@ -74,7 +75,8 @@ bool selector_matches(const struct selector *s, const struct labels *base,
                       const struct labels *overrides);
 
 /* Store codec. Returned strings are owned by the caller (free()). decode returns 0, or
- * ERR_INTERNAL for text that was not produced by encode. */
+ * ERR_INTERNAL for text that was not produced by encode. decode initializes *out (do not pass
+ * one that holds data); on failure *out is left empty, so cleanup is always safe. */
 char *labels_encode(const struct labels *l);
 int labels_decode(struct labels *out, const char *text);
 char *selector_encode(const struct selector *s);
