@@ -13,9 +13,9 @@
 #include "lib/error.h"
 
 struct server_config {
-    const char *listen;      /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" … */
-    const char *db_path;     /* SQLite file */
-    bool synchronous_normal; /* relaxes synchronous=FULL (tests of speed only) */
+    const char *listen;       /* "127.0.0.1:8080", "[::1]:8080", "0.0.0.0:0" … */
+    const char *db_path;      /* SQLite file */
+    bool synchronous_normal;  /* relaxes synchronous=FULL (tests of speed only) */
     unsigned max_connections; /* 0 means 1024 */
 };
 
