@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# deps.sh - install what lbipam needs on Debian 12, as root. Idempotent: installs only what is
+# missing and runs `apt-get update` only when something is.
+#
+#   scripts/deps.sh          build + run dependencies (compiler, CMake, the C libraries,
+#                            curl and jq for the README walkthrough)
+#   scripts/deps.sh test     the above, plus what the test suite needs: Criterion,
+#                            sqlite3, iproute2, clang-format/clang-tidy for the
+#                            lint target, Node.js + npm, and the pinned @redocly/cli
+#                            (`npm ci` from package-lock.json into node_modules/)
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+mode=${1:-build}
+
+# What the build links (see CMakeLists.txt) and what the daemon needs at run time.
+build_pkgs=(
+    build-essential     # gcc, make, libc headers
+    cmake
+    pkg-config          # CMake finds every library below through pkg-config
+    libmicrohttpd-dev   # HTTP server
+    libjansson-dev      # JSON
+    libsqlite3-dev      # the store
+    libcurl4-openssl-dev # outbound HTTP (Kubernetes client, API tests)
+    libssl-dev          # SHA-256 (idempotency keys), TLS later
+    # libyaml-dev joins with lbipam-sync (kubeconfig parsing, a later issue); nothing links
+    # it yet.
+    curl                # the README walkthrough (and the black-box tests)
+    jq                  # the README walkthrough pretty-prints with it (and the tests read JSON)
+)
+# What only the test suite and the lint target need.
+test_pkgs=(
+    libcriterion-dev    # unit and API tests
+    sqlite3             # black-box tests check PRAGMA integrity_check / user_version
+    iproute2            # flags.sh checks that ::1 exists (`ip -6 addr show lo`)
+    clang-format        # lint target
+    clang-tidy          # lint target
+    ca-certificates     # npm ci fetches @redocly/cli over HTTPS
+)
+
+log() { printf 'deps: %s\n' "$*" >&2; }
+
+is_root=0
+[[ $(id -u) -eq 0 ]] && is_root=1
+
+# Prints the packages of "$@" that are not installed.
+missing() {
+    local p
+    for p in "$@"; do
+        if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+            printf '%s\n' "$p"
+        fi
+    done
+}
+
+updated=0
+apt_install() {
+    (($# > 0)) || return 0
+    if ((!is_root)); then
+        log "missing packages: $*; run this script as root to install them"
+        exit 1
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    if ((!updated)); then
+        log "apt-get update"
+        apt-get update -qq
+        updated=1
+    fi
+    log "apt-get install $*"
+    apt-get install -y -qq --no-install-recommends "$@" >/dev/null
+}
+
+want=("${build_pkgs[@]}")
+if [[ $mode == test ]]; then
+    want+=("${test_pkgs[@]}")
+elif [[ $mode != build ]]; then
+    echo "usage: $0 [build|test]" >&2
+    exit 2
+fi
+
+mapfile -t todo < <(missing "${want[@]}")
+
+# Node.js and npm only run @redocly/cli in the tests. Any Node.js >= 18.17 with npm will do, so
+# a Node.js that did not come from Debian's packages (e.g. with npm bundled) counts as well.
+if [[ $mode == test ]]; then
+    command -v node >/dev/null 2>&1 || todo+=(nodejs)
+    command -v npm >/dev/null 2>&1 || todo+=(npm)
+fi
+
+apt_install "${todo[@]}"
+
+if [[ $mode == test ]]; then
+    # npm ci is exact (package-lock.json) but slow; skip it when node_modules already holds the
+    # pinned version.
+    want_version=$(sed -n 's/.*"@redocly\/cli": *"\([^"]*\)".*/\1/p' "$root/package.json" | head -n1)
+    have_version=""
+    if [[ -f $root/node_modules/@redocly/cli/package.json ]]; then
+        have_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+            "$root/node_modules/@redocly/cli/package.json" | head -n1)
+    fi
+    if [[ -z $want_version || $have_version != "$want_version" ]]; then
+        log "npm ci (@redocly/cli $want_version)"
+        (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+    fi
+fi
+log "ok ($mode)"
