@@ -23,8 +23,7 @@ build_pkgs=(
     libsqlite3-dev      # the store
     libcurl4-openssl-dev # outbound HTTP (Kubernetes client, API tests)
     libssl-dev          # SHA-256 (idempotency keys), TLS later
-    # libyaml-dev joins with lbipam-sync (kubeconfig parsing, a later issue); nothing links
-    # it yet.
+    libyaml-dev         # lbipam-sync reads kubeconfig files (YAML) with libyaml
     curl                # the README walkthrough (and the black-box tests)
     jq                  # the README walkthrough pretty-prints with it (and the tests read JSON)
 )
@@ -36,6 +35,7 @@ test_pkgs=(
     clang-format        # lint target
     clang-tidy          # lint target
     ca-certificates     # npm ci fetches @redocly/cli over HTTPS
+    openssl             # the sync tests make their own CA and certificates
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -80,7 +80,8 @@ fi
 
 mapfile -t todo < <(missing "${want[@]}")
 
-# Node.js and npm only run @redocly/cli in the tests. Any Node.js >= 18.17 with npm will do, so
+# Node.js runs @redocly/cli and the fake Kubernetes API server of the sync tests. Any
+# Node.js >= 18.17 with npm will do, so
 # a Node.js that did not come from Debian's packages (e.g. with npm bundled) counts as well.
 if [[ $mode == test ]]; then
     command -v node >/dev/null 2>&1 || todo+=(nodejs)
