@@ -86,15 +86,13 @@ void cluster_list_cleanup(struct cluster_list *l);
 int store_cluster_create(struct store *st, const struct cluster *in, struct cluster **out,
                          struct error *err);
 /* ERR_NOTFOUND "not_found". */
-int store_cluster_get(struct store *st, const char *name, struct cluster **out,
-                      struct error *err);
+int store_cluster_get(struct store *st, const char *name, struct cluster **out, struct error *err);
 /* Replaces everything but the name. if_match < 0: unconditional; otherwise
  * ERR_PRECONDITION "precondition_failed" unless it equals the current version. */
 int store_cluster_replace(struct store *st, const struct cluster *in, int64_t if_match,
                           struct cluster **out, struct error *err);
 /* ERR_CONFLICT "cluster_in_use" while the cluster holds allocations. */
-int store_cluster_delete(struct store *st, const char *name, int64_t if_match,
-                         struct error *err);
+int store_cluster_delete(struct store *st, const char *name, int64_t if_match, struct error *err);
 int store_cluster_list(struct store *st, const struct store_page *page, struct cluster_list *out,
                        struct error *err);
 
@@ -156,8 +154,8 @@ int store_pool_create(struct store *st, const struct pool *in, struct pool **out
 int store_pool_get(struct store *st, const char *name, struct pool **out, struct error *err);
 /* Never moves an allocation: ERR_CONFLICT "blocks_in_use" when a removed or shrunk block holds
  * allocated addresses (detail counts them and names the first few). */
-int store_pool_replace(struct store *st, const struct pool *in, int64_t if_match,
-                       struct pool **out, struct error *err);
+int store_pool_replace(struct store *st, const struct pool *in, int64_t if_match, struct pool **out,
+                       struct error *err);
 /* ERR_CONFLICT "pool_in_use" unless force, which releases every address of the pool in the
  * same transaction and deletes allocations left with no address. */
 int store_pool_delete(struct store *st, const char *name, int64_t if_match, bool force,
@@ -167,11 +165,7 @@ int store_pool_list(struct store *st, const struct store_page *page, struct pool
 
 /* ------------------------------------------------------------- allocations (api.md §4) */
 
-enum ip_family_policy {
-    POLICY_SINGLE_STACK,
-    POLICY_PREFER_DUAL_STACK,
-    POLICY_REQUIRE_DUAL_STACK
-};
+enum ip_family_policy { POLICY_SINGLE_STACK, POLICY_PREFER_DUAL_STACK, POLICY_REQUIRE_DUAL_STACK };
 
 struct service_port {
     uint16_t port;
