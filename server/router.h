@@ -12,10 +12,20 @@
 
 struct api_call; /* api/api.h */
 
+/* The least role a caller needs (api.md §9). Every row states one, so that a new route
+ * cannot forget its check: the router enforces it before the handler runs. */
+enum route_role {
+    ROLE_PUBLIC,   /* no token: /healthz, /readyz, /metrics, /openapi.yaml, the dashboard */
+    ROLE_READER,   /* every GET of /v1 */
+    ROLE_OPERATOR, /* + allocations, reachability checks */
+    ROLE_ADMIN     /* + clusters, pools, tokens, ?force=true */
+};
+
 struct route {
     const char *method; /* "GET", "POST", "PUT", "DELETE" */
     const char *path;   /* OpenAPI template, e.g. "/v1/pools/{name}" */
     void (*handler)(struct api_call *call);
+    enum route_role role;
 };
 
 extern const struct route server_routes[];

@@ -1,36 +1,34 @@
 /* routes.c - every route lbipamd serves (router.h). Keep in sync with openapi.yaml:
- * tests/api/test_openapi_routes.c checks both directions. */
+ * tests/api/test_openapi_routes.c checks both directions. The role column is the whole
+ * authorization policy of api.md §9 (the ?force=true admin rule is the one check a handler
+ * makes itself, because it depends on a query argument). */
 #include "server/server_int.h"
 
+#define ALLOCATION "/v1/allocations/{cluster}/{namespace}/{service}"
+
 const struct route server_routes[] = {
-    {.method = "GET", .path = "/healthz", .handler = api_health_get},
-    {.method = "GET", .path = "/readyz", .handler = api_ready_get},
-    {.method = "GET", .path = "/openapi.yaml", .handler = server_openapi_get},
+    {"GET", "/healthz", api_health_get, ROLE_PUBLIC},
+    {"GET", "/readyz", api_ready_get, ROLE_PUBLIC},
+    {"GET", "/openapi.yaml", server_openapi_get, ROLE_PUBLIC},
 
-    {.method = "GET", .path = "/v1/clusters", .handler = api_clusters_list},
-    {.method = "POST", .path = "/v1/clusters", .handler = api_clusters_create},
-    {.method = "GET", .path = "/v1/clusters/{name}", .handler = api_clusters_get},
-    {.method = "PUT", .path = "/v1/clusters/{name}", .handler = api_clusters_replace},
-    {.method = "DELETE", .path = "/v1/clusters/{name}", .handler = api_clusters_delete},
+    {"GET", "/v1/clusters", api_clusters_list, ROLE_READER},
+    {"POST", "/v1/clusters", api_clusters_create, ROLE_ADMIN},
+    {"GET", "/v1/clusters/{name}", api_clusters_get, ROLE_READER},
+    {"PUT", "/v1/clusters/{name}", api_clusters_replace, ROLE_ADMIN},
+    {"DELETE", "/v1/clusters/{name}", api_clusters_delete, ROLE_ADMIN},
 
-    {.method = "GET", .path = "/v1/pools", .handler = api_pools_list},
-    {.method = "POST", .path = "/v1/pools", .handler = api_pools_create},
-    {.method = "GET", .path = "/v1/pools/{name}", .handler = api_pools_get},
-    {.method = "PUT", .path = "/v1/pools/{name}", .handler = api_pools_replace},
-    {.method = "DELETE", .path = "/v1/pools/{name}", .handler = api_pools_delete},
+    {"GET", "/v1/pools", api_pools_list, ROLE_READER},
+    {"POST", "/v1/pools", api_pools_create, ROLE_ADMIN},
+    {"GET", "/v1/pools/{name}", api_pools_get, ROLE_READER},
+    {"PUT", "/v1/pools/{name}", api_pools_replace, ROLE_ADMIN},
+    {"DELETE", "/v1/pools/{name}", api_pools_delete, ROLE_ADMIN},
 
-    {.method = "GET", .path = "/v1/allocations", .handler = api_allocations_list},
-    {.method = "GET",
-     .path = "/v1/allocations/{cluster}/{namespace}/{service}",
-     .handler = api_allocations_get},
-    {.method = "PUT",
-     .path = "/v1/allocations/{cluster}/{namespace}/{service}",
-     .handler = api_allocations_put},
-    {.method = "DELETE",
-     .path = "/v1/allocations/{cluster}/{namespace}/{service}",
-     .handler = api_allocations_delete},
+    {"GET", "/v1/allocations", api_allocations_list, ROLE_READER},
+    {"GET", ALLOCATION, api_allocations_get, ROLE_READER},
+    {"PUT", ALLOCATION, api_allocations_put, ROLE_OPERATOR},
+    {"DELETE", ALLOCATION, api_allocations_delete, ROLE_OPERATOR},
 
-    {.method = "GET", .path = "/v1/addresses/{ip}", .handler = api_addresses_get},
+    {"GET", "/v1/addresses/{ip}", api_addresses_get, ROLE_READER},
 };
 
 const size_t server_route_count = sizeof(server_routes) / sizeof(server_routes[0]);
