@@ -20,7 +20,7 @@ static const char *const alloc_fields[] = {
     "managedBy", "description",
     /* read-only */
     "cluster", "namespace", "service", "addresses", "condition", "status", "createdAt", "updatedAt",
-    NULL};
+    "routes", "lastCheck", NULL};
 
 static const char *const port_fields[] = {"port", "protocol", NULL};
 
@@ -230,6 +230,14 @@ static int decode_alloc_request(struct alloc_request *rq, const json_t *body, st
     return rc;
 }
 
+int api_alloc_request_decode(struct alloc_request *out, const json_t *body, struct error *err)
+{
+    memset(out, 0, sizeof(*out));
+    labels_init(&out->labels);
+    labels_init(&out->pod_selector);
+    return decode_alloc_request(out, body, err);
+}
+
 struct identity {
     const char *cluster, *namespace, *service;
 };
@@ -274,6 +282,34 @@ static void reply_allocation(struct api_call *call, int status, const struct all
     reply_json(call, status, render_allocation(a));
 }
 
+/* GET of one allocation adds the reachability of api.md §6: the route of every address and
+ * the latest check that probed one of them. */
+static void reply_allocation_reach(struct api_call *call, const struct allocation *a)
+{
+    struct netaddr *ips = xcalloc(a->naddrs ? a->naddrs : 1, sizeof(*ips));
+    struct reach_view view = {0};
+    struct error err;
+    json_t *obj, *routes;
+
+    for (size_t i = 0; i < a->naddrs; i++)
+        ips[i] = a->addrs[i].ip;
+    if (store_reach_view(call->st, ips, a->naddrs, &view, &err) < 0) {
+        reply_problem(call, &err);
+        goto out;
+    }
+    obj = render_allocation(a);
+    routes = json_array();
+    for (size_t i = 0; i < view.nroutes; i++)
+        json_array_append_new(routes, render_route(&view.routes[i]));
+    json_object_set_new(obj, "routes", routes);
+    json_object_set_new(obj, "lastCheck", view.last ? render_check(view.last) : json_null());
+    reply_etag(call, a->version);
+    reply_json(call, 200, obj);
+out:
+    reach_view_cleanup(&view);
+    free(ips);
+}
+
 void api_allocations_put(struct api_call *call)
 {
     struct identity id;
@@ -294,12 +330,14 @@ void api_allocations_put(struct api_call *call)
     if (!body)
         goto out;
     if (decode_alloc_request(&rq, body, &err) < 0 ||
-        store_allocation_put(call->st, id.cluster, id.namespace, id.service, &rq, if_match, &out,
-                             &created, &err) < 0) {
+        store_allocation_put(call->st, call->actor, id.cluster, id.namespace, id.service, &rq,
+                             if_match, &out, &created, &err) < 0) {
         reply_problem(call, &err);
         goto out;
     }
     reply_allocation(call, created ? 201 : 200, out);
+    /* "satisfied", or why a wanted family is missing (PreferDualStack) */
+    snprintf(call->reply.outcome, sizeof(call->reply.outcome), "%s", out->condition.reason);
 out:
     json_decref(body);
     alloc_request_cleanup(&rq);
@@ -317,7 +355,7 @@ void api_allocations_get(struct api_call *call)
     if (store_allocation_get(call->st, id.cluster, id.namespace, id.service, &out, &err) < 0)
         reply_problem(call, &err);
     else
-        reply_allocation(call, 200, out);
+        reply_allocation_reach(call, out);
     allocation_free(out);
 }
 
@@ -329,7 +367,8 @@ void api_allocations_delete(struct api_call *call)
 
     if (identity_or_reply(call, &id, false) < 0 || if_match_or_reply(call, &if_match) < 0)
         return;
-    if (store_allocation_delete(call->st, id.cluster, id.namespace, id.service, if_match, &err) < 0)
+    if (store_allocation_delete(call->st, call->actor, id.cluster, id.namespace, id.service,
+                                if_match, &err) < 0)
         reply_problem(call, &err);
     else
         reply_empty(call, 204);

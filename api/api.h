@@ -18,6 +18,17 @@
 #include "lib/error.h"
 
 struct store;
+struct check; /* store/store.h */
+
+/* The probe scheduler (server/probes.c), reached through the call so that api/ never depends
+ * on server/. submit hands it a stored pending check (it copies what it needs; the check
+ * belongs to the caller) and returns at once; ERR_UNAVAILABLE when its queue is full. wait
+ * blocks until check `id` has finished or timeout_ms passed. */
+struct api_prober {
+    void *ctx;
+    int (*submit)(void *ctx, const struct check *c, const char *actor, struct error *err);
+    void (*wait)(void *ctx, int64_t id, int timeout_ms);
+};
 
 #define API_PARAMS_MAX 4            /* path parameters of the longest route template */
 #define API_QUERY_MAX 32            /* more query arguments than this is a 400 */
@@ -41,10 +52,19 @@ struct api_reply {
     char *location;   /* owned; NULL when the reply has none */
     char etag[API_ETAG_MAX];
     char allow[API_ALLOW_MAX];
+    const char *cache_control; /* static text; NULL sends no Cache-Control */
+    /* Why the call ended as it did, for GET /metrics (lbipam_allocations_total): a problem's
+     * reason (reply_problem sets it), or what a handler names ("satisfied"). */
+    char outcome[ERROR_REASON_MAX];
+    /* Authentication replies (server/auth.c): WWW-Authenticate of a 401 (static text) and
+     * Retry-After of a 429 ("" when none). */
+    const char *www_authenticate;
+    char retry_after[16];
 };
 
 struct api_call {
     struct store *st;
+    const struct api_prober *prober; /* NULL: checks stay pending (no scheduler) */
     const char *request_id; /* for logs of server errors */
 
     /* The request. HEAD is routed as GET: method says "GET" (the server drops the body). */
@@ -59,11 +79,18 @@ struct api_call {
     const char *idempotency_key;
     const char *content_type;
     const char *prefer;
+    const char *if_none_match; /* the dashboard's static files answer 304 */
     /* The body: raw bytes, and parsed when there were any (NULL otherwise). The server has
      * already checked its size and media type, and that it is one JSON object. */
     const char *raw_body;
     size_t raw_body_len;
     json_t *body;
+    /* The caller, as server/ authenticated it: the token's name (the actor of the events a
+     * change appends), the cluster the token is bound to (NULL: unbound) and whether it has
+     * the admin role (?force=true needs it). */
+    const char *actor;
+    const char *bound_cluster;
+    bool caller_admin;
 
     struct api_reply reply;
 };
@@ -118,5 +145,28 @@ void api_allocations_put(struct api_call *call);
 void api_allocations_delete(struct api_call *call);
 
 void api_addresses_get(struct api_call *call);
+
+void api_tokens_create(struct api_call *call);
+void api_tokens_list(struct api_call *call);
+void api_tokens_delete(struct api_call *call);
+void api_events_list(struct api_call *call);
+
+/* Bearer tokens (api/tokens.c): the secret is "lbipam_" + 43 base64url characters (32 random
+ * bytes from OpenSSL's RAND_bytes); only its hex SHA-256 is ever stored. Roles by name:
+ * "reader", "operator", "admin" (enum token_role). */
+#define API_TOKEN_TEXT_MAX 64
+#define API_TOKEN_HASH_MAX 65
+int api_token_generate(char secret[API_TOKEN_TEXT_MAX], char hash[API_TOKEN_HASH_MAX],
+                       struct error *err);
+void api_token_hash(char hash[API_TOKEN_HASH_MAX], const char *secret);
+int api_role_parse(int *out, const char *name); /* 0 or -1 */
+const char *api_role_name(int role);
+/* RFC 3339 ("2026-11-27T10:00:00Z", offsets and fractions accepted) to unix milliseconds. */
+int api_time_parse(int64_t *out_ms, const char *text); /* 0 or -1 */
+
+void api_clusters_advertisements(struct api_call *call);
+void api_checks_create(struct api_call *call);
+void api_checks_list(struct api_call *call);
+void api_checks_get(struct api_call *call);
 
 #endif

@@ -84,6 +84,13 @@ int json_decode_name(char out[STORE_NAME_MAX], const json_t *body, const char *u
  * `empty_ok`, an empty object (caller json_decref's it). NULL after replying 400. */
 json_t *body_object_or_reply(struct api_call *call, bool empty_ok);
 
+/* The request decoders of pools.c and allocations.c, exposed for the fuzz targets
+ * (tests/fuzz). They initialize *out themselves; clean up with api_pool_decoded_cleanup /
+ * alloc_request_cleanup whatever they returned. */
+int api_pool_decode(struct pool *out, const json_t *body, struct error *err);
+void api_pool_decoded_cleanup(struct pool *p);
+int api_alloc_request_decode(struct alloc_request *out, const json_t *body, struct error *err);
+
 /* ------------------------------------------------------------------- render.c */
 
 json_t *render_time(store_time t); /* RFC 3339 UTC "…Z"; null for 0 */
@@ -97,6 +104,10 @@ json_t *render_cluster(const struct cluster *c);
 json_t *render_pool(const struct pool *p);
 json_t *render_allocation(const struct allocation *a);
 json_t *render_address(const struct address_info *a);
+
+/* checks.c: api.md §6 shapes, shared with the allocation and address views. */
+json_t *render_check(const struct check *c);
+json_t *render_route(const struct check_route *r);
 
 /* ------------------------------------------------------------------- paging.c */
 

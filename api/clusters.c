@@ -12,7 +12,7 @@
  * updatedAt are read-only: accepted and ignored so that GET → edit → PUT works. */
 static const char *const cluster_fields[] = {
     "name",        "labels", "description", "announcement", "routablePrefixes",
-    "nodeSubnets", "status", "createdAt",   "updatedAt",    NULL};
+    "nodeSubnets", "status", "createdAt",   "updatedAt",    "checkIntervalSeconds", NULL};
 
 static void cluster_input_init(struct cluster *c)
 {
@@ -68,6 +68,13 @@ static int decode_cluster(struct cluster *c, const json_t *body, const char *url
         rc = json_get_array(body, "", "routablePrefixes", API_PREFIXES_MAX, &routable, err);
     if (rc == 0)
         rc = json_get_array(body, "", "nodeSubnets", API_PREFIXES_MAX, &subnets, err);
+    if (rc == 0)
+        rc = json_get_int(body, "", "checkIntervalSeconds", &c->check_interval_s, err);
+    /* api.md §6: periodic checks at most every 10 s; 0 turns them off. */
+    if (rc == 0 && c->check_interval_s != 0 &&
+        (c->check_interval_s < 10 || c->check_interval_s > 86400))
+        rc = error_set(err, ERR_INVALID, "invalid_value", "/checkIntervalSeconds",
+                       "checkIntervalSeconds is 0 (off) or 10-86400");
     if (rc < 0)
         return rc;
     c->description = xstrdup(description);
@@ -134,7 +141,7 @@ void api_clusters_create(struct api_call *call)
     if (!body)
         goto out;
     if (decode_cluster(&in, body, NULL, &err) < 0 ||
-        store_cluster_create(call->st, &in, &out, &err) < 0) {
+        store_cluster_create(call->st, call->actor, &in, &out, &err) < 0) {
         reply_problem(call, &err);
         goto out;
     }
@@ -176,7 +183,7 @@ void api_clusters_replace(struct api_call *call)
     if (!body)
         goto out;
     if (decode_cluster(&in, body, name, &err) < 0 ||
-        store_cluster_replace(call->st, &in, if_match, &out, &err) < 0) {
+        store_cluster_replace(call->st, call->actor, &in, if_match, &out, &err) < 0) {
         reply_problem(call, &err);
         goto out;
     }
@@ -195,7 +202,7 @@ void api_clusters_delete(struct api_call *call)
 
     if (!name || if_match_or_reply(call, &if_match) < 0)
         return;
-    if (store_cluster_delete(call->st, name, if_match, &err) < 0)
+    if (store_cluster_delete(call->st, call->actor, name, if_match, &err) < 0)
         reply_problem(call, &err);
     else
         reply_empty(call, 204);

@@ -15,7 +15,9 @@ void api_ready_get(struct api_call *call)
     json_t *doc;
 
     if (!store_ready(call->st)) {
-        reply_error(call, ERR_UNAVAILABLE, "not_ready", NULL, "the store is not ready");
+        reply_error(call, ERR_UNAVAILABLE, "not_ready", NULL,
+                    "the store is stopping or its database does not accept writes (disk "
+                    "full, read-only or locked); reads may still work");
         return;
     }
     doc = json_object();

@@ -187,6 +187,17 @@ static int decode_pool(struct pool *p, const json_t *body, const char *url_name,
     return rc;
 }
 
+int api_pool_decode(struct pool *out, const json_t *body, struct error *err)
+{
+    pool_input_init(out);
+    return decode_pool(out, body, NULL, err);
+}
+
+void api_pool_decoded_cleanup(struct pool *p)
+{
+    pool_input_cleanup(p);
+}
+
 /* Names in the URL that cannot be valid cannot exist either. */
 static const char *name_param_or_reply(struct api_call *call)
 {
@@ -238,7 +249,7 @@ void api_pools_create(struct api_call *call)
     if (!body)
         goto out;
     if (decode_pool(&in, body, NULL, &err) < 0 ||
-        store_pool_create(call->st, &in, &out, &err) < 0) {
+        store_pool_create(call->st, call->actor, &in, &out, &err) < 0) {
         reply_problem(call, &err);
         goto out;
     }
@@ -280,7 +291,7 @@ void api_pools_replace(struct api_call *call)
     if (!body)
         goto out;
     if (decode_pool(&in, body, name, &err) < 0 ||
-        store_pool_replace(call->st, &in, if_match, &out, &err) < 0) {
+        store_pool_replace(call->st, call->actor, &in, if_match, &out, &err) < 0) {
         reply_problem(call, &err);
         goto out;
     }
@@ -323,7 +334,12 @@ void api_pools_delete(struct api_call *call)
 
     if (!name || parse_force_or_reply(call, &force) < 0 || if_match_or_reply(call, &if_match) < 0)
         return;
-    if (store_pool_delete(call->st, name, if_match, force, &err) < 0)
+    if (force && !call->caller_admin) {
+        reply_error(call, ERR_BAD_REQUEST, "forbidden", "force",
+                    "force=true releases other clusters' addresses: it needs an admin token");
+        return;
+    }
+    if (store_pool_delete(call->st, call->actor, name, if_match, force, &err) < 0)
         reply_problem(call, &err);
     else
         reply_empty(call, 204);

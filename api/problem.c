@@ -37,6 +37,15 @@ static const struct problem_kind kinds[] = {
 /* Reasons with a status of their own (error.h): the router's 405 has no err_code. */
 static const struct problem_kind by_reason[] = {
     {ERR_BAD_REQUEST, 405, "Method Not Allowed", "method_not_allowed"},
+    /* authentication and authorization (server/auth.c, api.md §9) */
+    {ERR_BAD_REQUEST, 401, "Unauthorized", "unauthorized"},
+    {ERR_BAD_REQUEST, 403, "Forbidden", "forbidden"},
+    {ERR_BAD_REQUEST, 403, "Forbidden", "forbidden_cluster"},
+    {ERR_BAD_REQUEST, 429, "Too Many Requests", "too_many_requests"},
+    /* hostile input (server/request.c, server/watchdog.c) */
+    {ERR_BAD_REQUEST, 408, "Request Timeout", "request_timeout"},
+    {ERR_BAD_REQUEST, 414, "URI Too Long", "uri_too_long"},
+    {ERR_BAD_REQUEST, 431, "Request Header Fields Too Large", "headers_too_large"},
 };
 
 static const struct problem_kind *problem_kind(int code, const char *reason)
@@ -64,6 +73,10 @@ static const char *public_detail(const struct problem_kind *kind, const struct e
         return err->detail;
     log_fields(LOG_ERROR, "server error", "request_id", request_id, "reason", err->reason, "detail",
                err->detail, NULL);
+    /* The store words every 503 for the client ("the database disk is full; nothing was
+     * changed"): db_fail never puts SQL or a path in it. */
+    if (kind->status == 503 && err->detail[0])
+        return err->detail;
     if (kind->status == 503)
         return "the store cannot serve this request right now; retry later";
     return "internal error; the server log has the details under this request id";
@@ -105,6 +118,7 @@ void reply_problem(struct api_call *call, const struct error *err)
     snprintf(call->reply.content_type, sizeof(call->reply.content_type), "%s", PROBLEM_TYPE);
     /* A problem is about this request, not about a representation. */
     call->reply.etag[0] = '\0';
+    snprintf(call->reply.outcome, sizeof(call->reply.outcome), "%s", reason);
 }
 
 void reply_error(struct api_call *call, int code, const char *reason, const char *field,

@@ -106,6 +106,7 @@ json_t *render_cluster(const struct cluster *c)
     json_object_set_new(obj, "announcement", json_string(announcement_name(c->announcement)));
     json_object_set_new(obj, "routablePrefixes", render_prefixes(c->routable, c->nroutable));
     json_object_set_new(obj, "nodeSubnets", render_prefixes(c->node_subnets, c->nnode_subnets));
+    json_object_set_new(obj, "checkIntervalSeconds", json_integer(c->check_interval_s));
     json_object_set_new(status, "allocations", json_integer(c->allocations));
     json_object_set_new(status, "lastSyncAt", render_time(c->last_sync_at));
     json_object_set_new(obj, "status", status);
@@ -159,16 +160,39 @@ static json_t *render_family_status(const struct pool_family_status *s)
     return obj;
 }
 
+/* api.md §3: {"reason": "unroutable_block", "cluster", "uncovered": ranges, "detail"}. */
+static json_t *render_warning(const struct pool *p, const struct pool_warning *w)
+{
+    json_t *obj = json_object();
+    json_t *ranges = json_array();
+    char buf[NETRANGE_STRLEN];
+
+    for (size_t i = 0; i < w->nuncovered; i++) {
+        netrange_format(buf, &w->uncovered[i]);
+        json_array_append_new(ranges, json_string(buf));
+    }
+    json_object_set_new(obj, "reason", json_string("unroutable_block"));
+    json_object_set_new(obj, "cluster", json_string(w->cluster));
+    json_object_set_new(obj, "uncovered", ranges);
+    json_object_set_new(obj, "detail",
+                        json_sprintf("%zu range%s of %s %s not routed to %s", w->nuncovered,
+                                     w->nuncovered == 1 ? "" : "s", p->name,
+                                     w->nuncovered == 1 ? "is" : "are", w->cluster));
+    return obj;
+}
+
 static json_t *render_pool_status(const struct pool *p)
 {
     json_t *status = json_object();
+    json_t *warnings = json_array();
 
     if (p->has_v4)
         json_object_set_new(status, "ipv4", render_family_status(&p->v4));
     if (p->has_v6)
         json_object_set_new(status, "ipv6", render_family_status(&p->v6));
-    /* Reachability warnings (unroutable_block) come with the reachability issue. */
-    json_object_set_new(status, "warnings", json_array());
+    for (size_t i = 0; i < p->nwarnings; i++)
+        json_array_append_new(warnings, render_warning(p, &p->warnings[i]));
+    json_object_set_new(status, "warnings", warnings);
     return status;
 }
 

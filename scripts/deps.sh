@@ -6,8 +6,10 @@
 #                            curl and jq for the README walkthrough)
 #   scripts/deps.sh test     the above, plus what the test suite needs: Criterion,
 #                            sqlite3, iproute2, clang-format/clang-tidy for the
-#                            lint target, Node.js + npm, and the pinned @redocly/cli
-#                            (`npm ci` from package-lock.json into node_modules/)
+#                            lint target, Node.js + npm, prometheus (promtool) and
+#                            chromium for the metrics/alert/dashboard tests, and the
+#                            pinned @redocly/cli and playwright-core (`npm ci` from
+#                            package-lock.json into node_modules/)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -34,8 +36,15 @@ test_pkgs=(
     iproute2            # flags.sh checks that ::1 exists (`ip -6 addr show lo`)
     clang-format        # lint target
     clang-tidy          # lint target
+    clang               # libFuzzer targets (tests/fuzz/smoke.sh, scripts/fuzz.sh)
     ca-certificates     # npm ci fetches @redocly/cli over HTTPS
     openssl             # the sync tests make their own CA and certificates
+    wrk                 # tests/bench/load.sh and the fault tests' 64-connection load
+    e2fsprogs           # chattr: fault_readonly.sh makes the database file immutable
+    bird2               # the reachability lab's BGP speakers; `bird -p` checks rendered fragments
+    python3             # the reachability lab's HTTP responder (python3 -m http.server)
+    prometheus          # promtool: `check metrics` on GET /metrics, `check/test rules` on ops/
+    chromium            # the dashboard's end-to-end test (driven by playwright-core, no download)
 )
 
 log() { printf 'deps: %s\n' "$*" >&2; }
@@ -99,9 +108,16 @@ if [[ $mode == test ]]; then
         have_version=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
             "$root/node_modules/@redocly/cli/package.json" | head -n1)
     fi
-    if [[ -z $want_version || $have_version != "$want_version" ]]; then
-        log "npm ci (@redocly/cli $want_version)"
-        (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+    # playwright-core drives Debian's chromium in tests/ui/; it never downloads a browser.
+    pw_want=$(sed -n 's/.*"playwright-core": *"\([^"]*\)".*/\1/p' "$root/package.json" | head -n1)
+    pw_have=""
+    if [[ -f $root/node_modules/playwright-core/package.json ]]; then
+        pw_have=$(sed -n 's/^ *"version": *"\([^"]*\)".*/\1/p' \
+            "$root/node_modules/playwright-core/package.json" | head -n1)
+    fi
+    if [[ -z $want_version || $have_version != "$want_version" || $pw_have != "$pw_want" ]]; then
+        log "npm ci (@redocly/cli $want_version, playwright-core $pw_want)"
+        (cd "$root" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error)
     fi
 fi
 log "ok ($mode)"

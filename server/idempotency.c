@@ -69,6 +69,13 @@ void idempotency_run(struct request *rq, void (*run)(struct request *rq))
     char *scope = NULL;
     int rc;
 
+    /* A replay of POST /v1/tokens would hand the secret out again, and keeping the reply
+     * would put a secret in the database: tokens run without a record (a retry that finds
+     * the name taken gets 409, which is as safe). */
+    if (strcmp(call->path, "/v1/tokens") == 0) {
+        run(rq);
+        return;
+    }
     if (!key[0] || strlen(key) > API_IDEMPOTENCY_KEY_MAX) {
         reply_error(call, ERR_BAD_REQUEST, "invalid_header", NULL,
                     "Idempotency-Key must be 1 to %d characters", API_IDEMPOTENCY_KEY_MAX);
@@ -78,9 +85,8 @@ void idempotency_run(struct request *rq, void (*run)(struct request *rq))
         reply_problem(call, &err);
         return;
     }
-    /* When authentication lands (api.md §9), the caller's token identity joins the scope:
-     * "<token> POST /v1/pools". */
-    scope = xasprintf("%s %s", call->method, call->path);
+    /* The caller's token joins the scope (api.md §1): "<token> POST /v1/pools". */
+    scope = xasprintf("%s %s %s", call->actor ? call->actor : "-", call->method, call->path);
     rc = store_idempotency_get(call->st, scope, key, &rec, &err);
     if (rc == 0 && strcmp(rec->request_hash, hash) != 0) {
         reply_error(call, ERR_INVALID, "idempotency_key_reused", NULL,

@@ -21,8 +21,15 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "server/metrics.h"
+#include "server/ui.h"
 
 #define JSON_MEDIA_TYPE "application/json"
+/* Hostile input (issue 3): longer URLs are 414, bigger header sections 431, deeper JSON 400.
+ * libmicrohttpd's own memory limit (server.c) is above these, so that we, not it, answer. */
+#define REQUEST_URI_MAX 8192
+#define REQUEST_HEADERS_MAX (16 * 1024)
+#define REQUEST_JSON_DEPTH_MAX 64
 
 static void server_request_done(struct server *srv)
 {
@@ -41,6 +48,8 @@ void *request_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn)
     (void)conn;
     rq->srv = srv;
     rq->uri = xstrdup(uri ? uri : "");
+    rq->wdc = watchdog_conn(conn);
+    watchdog_reading(rq->wdc);
     clock_gettime(CLOCK_MONOTONIC, &rq->started);
     snprintf(rq->id, sizeof(rq->id), "%s%016" PRIx64, srv->id_prefix, n);
     pthread_mutex_lock(&srv->lock);
@@ -129,6 +138,7 @@ static void fill_call(struct request *rq, struct MHD_Connection *conn)
     struct api_call *call = &rq->call;
 
     call->st = rq->srv->st;
+    call->prober = probes_iface(rq->srv->probes);
     call->request_id = rq->id;
     call->method = strcmp(rq->method, "HEAD") == 0 ? "GET" : rq->method;
     call->path = rq->path;
@@ -136,6 +146,7 @@ static void fill_call(struct request *rq, struct MHD_Connection *conn)
     call->idempotency_key = header(conn, "Idempotency-Key");
     call->content_type = header(conn, MHD_HTTP_HEADER_CONTENT_TYPE);
     call->prefer = header(conn, "Prefer");
+    call->if_none_match = header(conn, MHD_HTTP_HEADER_IF_NONE_MATCH);
 }
 
 static enum MHD_Result queue_reply(struct request *rq, struct MHD_Connection *conn)
@@ -153,6 +164,10 @@ static enum MHD_Result queue_reply(struct request *rq, struct MHD_Connection *co
     }
     if (!resp)
         return MHD_NO;
+    if (r->www_authenticate)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_WWW_AUTHENTICATE, r->www_authenticate);
+    if (r->retry_after[0])
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, r->retry_after);
     if (r->content_type[0])
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
     if (r->location)
@@ -164,13 +179,46 @@ static enum MHD_Result queue_reply(struct request *rq, struct MHD_Connection *co
     if (rq->replayed)
         MHD_add_response_header(resp, "Idempotent-Replayed", "true");
     MHD_add_response_header(resp, "X-Request-Id", rq->id);
+    if (r->cache_control)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, r->cache_control);
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    /* The dashboard loads nothing from elsewhere; say so, so that an injected script or a
+     * foreign frame cannot run either. */
+    if (strncmp(r->content_type, "text/html", 9) == 0)
+        MHD_add_response_header(resp, "Content-Security-Policy", UI_CONTENT_SECURITY_POLICY);
     /* While draining, let keep-alive clients go so that server_stop is not kept waiting. */
     if (atomic_load(&rq->srv->draining))
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
-    ret = MHD_queue_response(conn, (unsigned)r->status, resp);
+    /* the watchdog may have timed this request out (408) meanwhile: then it owns the socket */
+    ret = watchdog_busy(rq->wdc) ? MHD_queue_response(conn, (unsigned)r->status, resp) : MHD_NO;
     MHD_destroy_response(resp);
     rq->queued = true;
     return ret;
+}
+
+static enum MHD_Result add_header_size(void *cls, enum MHD_ValueKind kind, const char *key,
+                                       const char *value)
+{
+    size_t *total = cls;
+
+    (void)kind;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF */
+    return MHD_YES;
+}
+
+static int check_request_size(const struct request *rq, struct MHD_Connection *conn,
+                              struct error *err)
+{
+    size_t headers = 0;
+
+    if (strlen(rq->uri) > REQUEST_URI_MAX)
+        return error_set(err, ERR_BAD_REQUEST, "uri_too_long", NULL,
+                         "the request target is longer than %d bytes", REQUEST_URI_MAX);
+    MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &headers);
+    if (headers > REQUEST_HEADERS_MAX)
+        return error_set(err, ERR_BAD_REQUEST, "headers_too_large", NULL,
+                         "the request headers take more than %d bytes", REQUEST_HEADERS_MAX);
+    return 0;
 }
 
 /* Route, query and body headers. A refusal is queued at once when a body would follow (so it
@@ -198,10 +246,15 @@ static enum MHD_Result request_begin(struct request *rq, struct MHD_Connection *
                        "%s is not allowed here; allowed: %s", rq->method, call->reply.allow);
     else
         call->reply.allow[0] = '\0'; /* Allow belongs to 405 only */
+    if (rc == 0)
+        rc = check_request_size(rq, conn, &err);
     if (rc == 0 && *query == '?')
         rc = parse_query(rq, query + 1, &err);
     if (rc == 0)
         rc = check_body_headers(conn, &err);
+    /* before any body byte is read: a caller who may not is never made to upload */
+    if (rc == 0)
+        rc = auth_request(rq, conn, &err);
     if (rc == 0)
         return MHD_YES;
     reply_problem(call, &err);
@@ -240,6 +293,32 @@ static bool route_takes_body(const struct route *r)
     return strcmp(r->method, "POST") == 0 || strcmp(r->method, "PUT") == 0;
 }
 
+/* Counted before jansson parses (its parser recurses): a scan without recursion, so that no
+ * nesting, however deep, can reach the stack. */
+static bool json_too_deep(const char *s, size_t n)
+{
+    int depth = 0;
+    bool in_string = false;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > REQUEST_JSON_DEPTH_MAX)
+                return true;
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return false;
+}
+
 /* The body of POST and PUT: one JSON object, duplicates refused (a duplicate key is as
  * ambiguous as a typo). Other methods ignore any body. */
 static int parse_body(struct request *rq, struct error *err)
@@ -248,6 +327,9 @@ static int parse_body(struct request *rq, struct error *err)
 
     if (rq->body_len == 0 || !route_takes_body(rq->route))
         return 0;
+    if (json_too_deep(rq->body, rq->body_len))
+        return error_set(err, ERR_BAD_REQUEST, "invalid_json", NULL,
+                         "the JSON nests deeper than %d levels", REQUEST_JSON_DEPTH_MAX);
     rq->call.body = json_loadb(rq->body, rq->body_len, JSON_REJECT_DUPLICATES, &jerr);
     if (!rq->call.body)
         return error_set(err, ERR_BAD_REQUEST, "invalid_json", NULL,
@@ -269,6 +351,8 @@ static void run_handler(struct request *rq)
         return;
     }
     rq->route->handler(call);
+    if (rq->route->handler == api_allocations_put)
+        metrics_allocation_outcome(call->reply.outcome);
     if (call->reply.status == 0)
         reply_error(call, ERR_INTERNAL, "internal", NULL, "%s %s: the handler did not reply",
                     rq->method, rq->route->path);
@@ -280,6 +364,8 @@ static enum MHD_Result request_finish(struct request *rq, struct MHD_Connection 
 
     if (rq->refused)
         return queue_reply(rq, conn); /* request_begin has replied */
+    if (!watchdog_busy(rq->wdc))
+        return MHD_NO; /* timed out (408) while the body trickled in */
     call->raw_body = rq->body ? rq->body : "";
     call->raw_body_len = rq->body_len;
     if (rq->body_too_large)
@@ -326,10 +412,12 @@ static void log_access(const struct request *rq, enum MHD_RequestTerminationCode
               (double)(now.tv_nsec - rq->started.tv_nsec) / 1e6;
     snprintf(status, sizeof(status), "%d", rq->call.reply.status);
     snprintf(ms, sizeof(ms), "%.3f", elapsed);
+    /* route is the template (bounded, for grouping); actor the token's name, once known. */
     log_fields(LOG_INFO, "request", "method", rq->method[0] ? rq->method : NULL, "path",
-               rq->path ? rq->path : rq->uri, "status", status, "duration_ms", ms, "request_id",
-               rq->id, "termination", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted",
-               NULL);
+               rq->path ? rq->path : rq->uri, "route", rq->route ? rq->route->path : NULL, "status",
+               status, "duration_ms", ms, "request_id", rq->id, "actor", rq->call.actor,
+               "termination", toe == MHD_REQUEST_TERMINATED_COMPLETED_OK ? NULL : "aborted", NULL);
+    metrics_request_done(rq->route, rq->method, rq->call.reply.status, elapsed / 1e3);
 }
 
 static void request_free(struct request *rq)
@@ -354,6 +442,7 @@ void request_completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls
     if (!rq)
         return;
     *req_cls = NULL;
+    watchdog_idle(rq->wdc);
     log_access(rq, toe);
     server_request_done(rq->srv);
     request_free(rq);

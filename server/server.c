@@ -23,6 +23,10 @@
 #include "store/store.h"
 
 #define SERVER_MAX_CONNECTIONS 1024
+#define SERVER_MAX_CONNECTIONS_PER_IP 256
+/* Per connection: above request.c's header cap, so a big header section gets our 431 */
+#define SERVER_CONNECTION_MEMORY (128 * 1024)
+#define SERVER_PEM_MAX (1024 * 1024)
 #define SERVER_CONNECTION_TIMEOUT_S 60 /* idle keep-alive and stalled uploads */
 #define SERVER_DRAIN_MS 10000          /* longest wait for in-flight requests on stop */
 
@@ -62,6 +66,8 @@ static int open_store(struct server *srv, const struct server_config *cfg, struc
     struct store_options opts = {
         .path = cfg->db_path ? cfg->db_path : "./lbipam.db",
         .synchronous_normal = cfg->synchronous_normal,
+        .max_batch = cfg->max_batch,
+        .event_retention_ms = cfg->event_retention_ms,
     };
 
     return store_open(&srv->st, &opts, err);
@@ -72,14 +78,27 @@ static int start_daemon(struct server *srv, const struct server_config *cfg, str
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
     unsigned limit = cfg->max_connections ? cfg->max_connections : SERVER_MAX_CONNECTIONS;
+    unsigned per_ip =
+        cfg->max_connections_per_ip ? cfg->max_connections_per_ip : SERVER_MAX_CONNECTIONS_PER_IP;
     const union MHD_DaemonInfo *info;
+    struct MHD_OptionItem tls[] = {
+        {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem},
+        {MHD_OPTION_HTTPS_MEM_KEY, 0, srv->tls_key_pem},
+        {MHD_OPTION_END, 0, NULL},
+    };
+
+    if (srv->tls)
+        flags |= MHD_USE_TLS;
 
     srv->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, request_access_cb, srv, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, srv,
         MHD_OPTION_LISTEN_SOCKET, srv->listen_fd, MHD_OPTION_CONNECTION_LIMIT, limit,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)SERVER_CONNECTION_TIMEOUT_S,
         MHD_OPTION_URI_LOG_CALLBACK, request_uri_cb, srv, MHD_OPTION_NOTIFY_COMPLETED,
-        request_completed_cb, srv, MHD_OPTION_END);
+        request_completed_cb, srv, MHD_OPTION_NOTIFY_CONNECTION, watchdog_notify_cb, srv,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)SERVER_CONNECTION_MEMORY, MHD_OPTION_ARRAY, srv->tls ? tls : tls + 2,
+        MHD_OPTION_END);
     if (!srv->daemon)
         return error_set(err, ERR_INTERNAL, "listen_failed", NULL,
                          "libmicrohttpd could not start (see its log line)");
@@ -87,6 +106,60 @@ static int start_daemon(struct server *srv, const struct server_config *cfg, str
     if (info && info->port)
         srv->port = info->port;
     return 0;
+}
+
+/* A PEM file, whole, NUL-terminated (libmicrohttpd wants them in memory). */
+static int read_pem(char **out, const char *path, struct error *err)
+{
+    FILE *f = fopen(path, "rb");
+    size_t n = 0, cap = 0;
+    char *buf = NULL;
+    int rc = 0;
+
+    *out = NULL;
+    if (!f)
+        return error_set(err, ERR_INVALID, "invalid_tls", NULL, "cannot read %s: %s", path,
+                         strerror(errno));
+    for (;;) {
+        if (cap - n < 4096) {
+            cap = cap ? 2 * cap : 8192;
+            buf = xrealloc(buf, cap);
+        }
+        size_t got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n > SERVER_PEM_MAX) {
+            rc = error_set(err, ERR_INVALID, "invalid_tls", NULL, "%s is too large for PEM", path);
+            break;
+        }
+    }
+    fclose(f);
+    buf[n] = '\0';
+    if (rc < 0)
+        free(buf);
+    else
+        *out = buf;
+    return rc;
+}
+
+static int tls_load(struct server *srv, const struct server_config *cfg, struct error *err)
+{
+    int rc = 0;
+
+    if (!cfg->tls_cert && !cfg->tls_key)
+        return 0;
+    if (!cfg->tls_cert || !cfg->tls_key)
+        return error_set(err, ERR_INVALID, "invalid_tls", NULL,
+                         "--tls-cert and --tls-key go together");
+    if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES)
+        return error_set(err, ERR_INVALID, "invalid_tls", NULL,
+                         "this libmicrohttpd was built without TLS support");
+    rc = read_pem(&srv->tls_cert_pem, cfg->tls_cert, err);
+    if (rc == 0)
+        rc = read_pem(&srv->tls_key_pem, cfg->tls_key, err);
+    srv->tls = rc == 0;
+    return rc;
 }
 
 int server_start(struct server **out, const struct server_config *cfg, struct error *err)
@@ -102,16 +175,30 @@ int server_start(struct server **out, const struct server_config *cfg, struct er
     pthread_mutex_init(&srv->lock, NULL);
     pthread_cond_init(&srv->idle, NULL);
     make_id_prefix(srv);
+    auth_init(srv, cfg);
+    rc = tls_load(srv, cfg, err);
     /* The socket first: a bad address or a port in use must not create the database. */
-    rc = listen_open(&srv->listen_fd, &srv->port, listen, err);
+    if (rc == 0)
+        rc = listen_open(&srv->listen_fd, &srv->port, listen, err);
     if (rc == 0)
         rc = open_store(srv, cfg, err);
+    if (rc == 0)
+        rc = auth_bootstrap(srv, cfg->db_path ? cfg->db_path : "./lbipam.db", err);
+    if (rc == 0)
+        rc = watchdog_start(srv, cfg->request_timeout_s, err);
+    if (rc == 0)
+        rc = probes_start(&srv->probes, srv->st, err);
     if (rc == 0)
         rc = start_daemon(srv, cfg, err);
     if (rc < 0) {
         if (srv->listen_fd >= 0)
             close(srv->listen_fd);
+        probes_stop(srv->probes);
         store_close(srv->st);
+        watchdog_stop(srv);
+        auth_cleanup(srv);
+        free(srv->tls_cert_pem);
+        free(srv->tls_key_pem);
         pthread_cond_destroy(&srv->idle);
         pthread_mutex_destroy(&srv->lock);
         free(srv);
@@ -119,7 +206,8 @@ int server_start(struct server **out, const struct server_config *cfg, struct er
     }
     snprintf(port, sizeof(port), "%u", (unsigned)srv->port);
     log_fields(LOG_INFO, "listening", "listen", listen, "port", port, "db",
-               cfg->db_path ? cfg->db_path : "./lbipam.db", NULL);
+               cfg->db_path ? cfg->db_path : "./lbipam.db", "scheme", srv->tls ? "https" : "http",
+               NULL);
     *out = srv;
     return 0;
 }
@@ -155,12 +243,19 @@ void server_stop(struct server *srv)
     atomic_store(&srv->draining, true);
     /* No new connections from here; the ones open may finish their requests. */
     fd = MHD_quiesce_daemon(srv->daemon);
+    probes_quiesce(srv->probes); /* a request waiting on a check (Prefer: wait) returns now */
+    store_events_interrupt(srv->st); /* and so do the long-polls of GET /v1/events */
     wait_idle(srv);
     /* Joins every connection thread: after this no handler runs. */
     MHD_stop_daemon(srv->daemon);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    probes_stop(srv->probes); /* records the checks still queued, before the store closes */
     store_close(srv->st);
+    watchdog_stop(srv);
+    auth_cleanup(srv);
+    free(srv->tls_cert_pem);
+    free(srv->tls_key_pem);
     log_fields(LOG_INFO, "stopped", NULL);
     pthread_cond_destroy(&srv->idle);
     pthread_mutex_destroy(&srv->lock);

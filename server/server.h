@@ -17,6 +17,14 @@ struct server_config {
     const char *db_path;      /* SQLite file */
     bool synchronous_normal;  /* relaxes synchronous=FULL (tests of speed only) */
     unsigned max_connections; /* 0 means 1024 */
+    int max_batch;            /* writes per commit (store_options.max_batch); 0: the default */
+    /* Security (api.md §9, issue 3). */
+    const char *tls_cert, *tls_key;  /* PEM files: HTTPS when both are set */
+    bool metrics_auth;               /* GET /metrics needs a reader token */
+    int64_t event_retention_ms;      /* 0 means 90 days */
+    unsigned auth_fail_limit;        /* failed authentications a minute per address; 0: 20 */
+    unsigned request_timeout_s;      /* to send a whole request (slow clients); 0: 30 */
+    unsigned max_connections_per_ip; /* 0 means 256 */
 };
 
 struct server;

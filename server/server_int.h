@@ -25,9 +25,12 @@
 #define REQUEST_ID_MAX 65                      /* 64 characters + NUL */
 #define REQUEST_METHOD_MAX 16
 
+struct probes; /* probes.c */
+
 struct server {
     struct MHD_Daemon *daemon;
     struct store *st;
+    struct probes *probes; /* reachability probe workers and the periodic-check scheduler */
     int listen_fd;
     uint16_t port;
     char id_prefix[9]; /* random per process, so ids differ across restarts */
@@ -38,10 +41,22 @@ struct server {
     pthread_mutex_t lock;
     pthread_cond_t idle;
     unsigned inflight;
+    /* auth.c: failed authentications per client address, and --metrics-auth. */
+    pthread_mutex_t auth_mu;
+    struct auth_fail *auth_fails; /* AUTH_FAIL_SLOTS */
+    unsigned auth_fail_limit;
+    bool metrics_auth;
+    bool tls;
+    char *tls_cert_pem, *tls_key_pem;
+    /* watchdog.c: slow clients (a request must arrive within request_timeout_ms). */
+    struct watchdog *wd;
 };
 
 struct request {
     struct server *srv;
+    struct wd_conn *wdc; /* watchdog.c's record of this request's connection */
+    char actor[64];      /* the authenticated token's name (call.actor points here) */
+    char bound[64];      /* its cluster binding, "" when none */
     char *uri;       /* the request target as received */
     char *path;      /* uri up to '?', not decoded */
     char *param_buf; /* decoded path parameters and their names */
@@ -59,6 +74,33 @@ struct request {
     bool body_too_large;
     struct api_call call;
 };
+
+/* auth.c (api.md §9): the role of the route, the bearer token, cluster binding, the failed
+ * authentication limit. auth_request: 0 to go on, else *err is the 401/403/429 (and the
+ * reply's WWW-Authenticate / Retry-After are set). auth_bootstrap: the first admin token,
+ * written to admin.token beside the database, when the store has no token at all. */
+#define AUTH_FAIL_SLOTS 256
+#define AUTH_FAIL_LIMIT 20
+void auth_init(struct server *srv, const struct server_config *cfg);
+void auth_cleanup(struct server *srv);
+int auth_request(struct request *rq, struct MHD_Connection *conn, struct error *err);
+int auth_bootstrap(struct server *srv, const char *db_path, struct error *err);
+
+/* watchdog.c: slow-client defence. libmicrohttpd's timeout is an idle timeout, which a client
+ * trickling one byte at a time never hits; the watchdog gives each request request_timeout
+ * to arrive whole (408 problem+json, then the connection is shut) and an idle connection as
+ * long, whatever it trickles. */
+struct wd_conn;
+int watchdog_start(struct server *srv, unsigned request_timeout_s, struct error *err);
+void watchdog_stop(struct server *srv);
+void watchdog_notify_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode toe);
+struct wd_conn *watchdog_conn(struct MHD_Connection *conn);
+/* Request states: reading (URI seen), busy (handler or reply), idle (completed). reading
+ * and busy return false when the watchdog already timed the request out. */
+bool watchdog_reading(struct wd_conn *w);
+bool watchdog_busy(struct wd_conn *w);
+void watchdog_idle(struct wd_conn *w);
 
 /* request.c: the libmicrohttpd callbacks. */
 void *request_uri_cb(void *cls, const char *uri, struct MHD_Connection *conn);
@@ -81,6 +123,15 @@ void idempotency_run(struct request *rq, void (*run)(struct request *rq));
 
 /* listen.c: binds and listens on "host:port" or "[v6]:port". */
 int listen_open(int *out_fd, uint16_t *port, const char *listen, struct error *err);
+
+/* probes.c: the probe worker pool and the scheduler of periodic checks (api.md §6). start
+ * fails every check a previous process left unfinished; quiesce wakes every Prefer-wait and
+ * refuses new work; stop (after the HTTP daemon stopped) fails what is still queued, joins
+ * every thread and frees p. */
+int probes_start(struct probes **out, struct store *st, struct error *err);
+const struct api_prober *probes_iface(const struct probes *p);
+void probes_quiesce(struct probes *p);
+void probes_stop(struct probes *p);
 
 /* openapi.c */
 void server_openapi_get(struct api_call *call);

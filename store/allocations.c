@@ -875,6 +875,7 @@ static int addresses_link(struct placement *pl, struct error *err)
 }
 
 struct put_op {
+    const char *actor; /* who asks: recorded in the event */
     const char *cluster, *namespace, *service;
     const struct alloc_request *rq;
     int64_t if_match;
@@ -978,6 +979,82 @@ out:
     return rc;
 }
 
+/* ------------------------------------------------------------------------- events */
+
+/* ["10.0.10.7","2001:db8::7"]: canonical address text needs no JSON escaping, and SQLite's
+ * json() checks the result where it is used. */
+static void ips_json_add(char **json, size_t *len, const struct netaddr *ip)
+{
+    char text[NETADDR_STRLEN];
+    netaddr_format(text, ip);
+    *json = xrealloc(*json, *len + sizeof(text) + 4);
+    *len += (size_t)snprintf(*json + *len, sizeof(text) + 4, "%s\"%s\"", *len > 1 ? "," : "", text);
+}
+
+/* The addresses an allocation holds now, as a JSON array text (malloc'ed). */
+static int alloc_ips_json(struct conn *c, const char *cluster, const char *namespace,
+                          const char *service, char **out, struct error *err)
+{
+    static const char sql[] = "SELECT x.ip FROM allocation_addresses x"
+                              " JOIN allocations a ON a.id = x.allocation_id"
+                              " WHERE a.cluster = ? AND a.namespace = ? AND a.service = ?"
+                              " ORDER BY x.family, x.ip";
+    size_t len = 1;
+    struct q q;
+    *out = xstrdup("[");
+    int rc = q_prepare(&q, c, sql, err);
+    if (rc < 0)
+        goto out;
+    q_text(&q, cluster);
+    q_text(&q, namespace);
+    q_text(&q, service);
+    while ((rc = q_step(&q, err)) > 0) {
+        int bytes = sqlite3_column_bytes(q.s, 0);
+        struct netaddr ip = {.v = col_addr(q.s, 0), .family = bytes == 4 ? NETADDR_V4 : NETADDR_V6};
+        ips_json_add(out, &len, &ip);
+    }
+    *out = xrealloc(*out, len + 2);
+    memcpy(*out + len, "]", 2);
+out:
+    q_close(&q);
+    return rc;
+}
+
+static int alloc_event(struct conn *c, const char *actor, const char *action, const char *cluster,
+                       const char *namespace, const char *service, const char *ips_json,
+                       struct error *err)
+{
+    static const char sql[] = "SELECT json_object('addresses', json(?))";
+    const char *args[] = {ips_json};
+    char *resource = xasprintf("allocations/%s/%s/%s", cluster, namespace, service);
+    char *data = NULL;
+    int rc = event_json(c, &data, sql, args, 1, err);
+    if (rc == 0)
+        rc = event_append(c, actor, action, resource, data, err);
+    free(data);
+    free(resource);
+    return rc;
+}
+
+/* put_run and its event, in one transaction. A PUT that wrote nothing (the same request
+ * again) records nothing either. */
+static int put_run_logged(struct conn *c, void *arg, struct error *err)
+{
+    struct put_op *op = arg;
+    int changes = sqlite3_total_changes(c->db);
+    char *ips = NULL;
+    int rc = put_run(c, arg, err);
+    if (rc < 0 || sqlite3_total_changes(c->db) == changes)
+        goto out;
+    rc = alloc_ips_json(c, op->cluster, op->namespace, op->service, &ips, err);
+    if (rc == 0)
+        rc = alloc_event(c, op->actor, op->created ? "allocation.created" : "allocation.changed",
+                         op->cluster, op->namespace, op->service, ips, err);
+out:
+    free(ips);
+    return rc;
+}
+
 /* Read-side fast path: a repeated PUT of a satisfied allocation never queues for the writer.
  * 1 answered, 0 the writer must decide. */
 static int put_peek(struct conn *c, void *arg, struct error *err)
@@ -1037,11 +1114,13 @@ out:
     return rc;
 }
 
-int store_allocation_put(struct store *st, const char *cluster, const char *namespace,
-                         const char *service, const struct alloc_request *rq, int64_t if_match,
-                         struct allocation **out, bool *created, struct error *err)
+int store_allocation_put(struct store *st, const char *actor, const char *cluster,
+                         const char *namespace, const char *service, const struct alloc_request *rq,
+                         int64_t if_match, struct allocation **out, bool *created,
+                         struct error *err)
 {
-    struct put_op op = {.cluster = cluster,
+    struct put_op op = {.actor = actor,
+                        .cluster = cluster,
                         .namespace = namespace,
                         .service = service,
                         .rq = rq,
@@ -1053,7 +1132,7 @@ int store_allocation_put(struct store *st, const char *cluster, const char *name
     if (rc == 0)
         rc = store_read(st, put_peek, &op, err);
     if (rc == 0)
-        rc = store_write(st, put_run, &op, err);
+        rc = store_write(st, put_run_logged, &op, err);
     if (rc > 0)
         rc = 0;
     if (rc < 0) {
@@ -1070,6 +1149,7 @@ int store_allocation_put(struct store *st, const char *cluster, const char *name
  * allocation still goes through put_run, only the per-request queue hop and commit are
  * shared. */
 struct fill_op {
+    const char *actor;
     const char *cluster, *namespace, *prefix;
     long from, to;
 };
@@ -1082,24 +1162,27 @@ static int fill_run(struct conn *c, void *arg, struct error *err)
     for (long i = f->from; i < f->to && rc == 0; i++) {
         char svc[STORE_NAME_MAX];
         snprintf(svc, sizeof(svc), "%s%07ld", f->prefix, i);
-        struct put_op op = {.cluster = f->cluster,
+        struct put_op op = {.actor = f->actor,
+                            .cluster = f->cluster,
                             .namespace = f->namespace,
                             .service = svc,
                             .rq = &rq,
                             .if_match = -1,
                             .no_out = true};
-        rc = put_run(c, &op, err);
+        rc = put_run_logged(c, &op, err);
         allocation_free(op.out);
     }
     return rc;
 }
 
-int store_allocation_fill(struct store *st, const char *cluster, const char *namespace,
-                          const char *prefix, long from, long to, long batch, struct error *err)
+int store_allocation_fill(struct store *st, const char *actor, const char *cluster,
+                          const char *namespace, const char *prefix, long from, long to, long batch,
+                          struct error *err)
 {
     int rc = 0;
     for (long i = from; i < to && rc == 0; i += batch) {
-        struct fill_op f = {.cluster = cluster,
+        struct fill_op f = {.actor = actor,
+                            .cluster = cluster,
                             .namespace = namespace,
                             .prefix = prefix,
                             .from = i,
@@ -1112,6 +1195,7 @@ int store_allocation_fill(struct store *st, const char *cluster, const char *nam
 /* ----------------------------------------------------------------- get, delete, list */
 
 struct alloc_read {
+    const char *actor;
     const char *cluster, *namespace, *service;
     int64_t if_match;
     struct allocation *out;
@@ -1171,6 +1255,7 @@ static int delete_run(struct conn *c, void *arg, struct error *err)
     struct allocation *old = NULL;
     struct placement pl;
     struct alloc_request none = {0};
+    char *ips = NULL;
     placement_init(&pl, c, r->cluster, r->namespace, r->service, &none);
     int rc = alloc_load(c, r->cluster, r->namespace, r->service, &old, &pl.alloc_id, err);
     if (rc < 0)
@@ -1181,22 +1266,32 @@ static int delete_run(struct conn *c, void *arg, struct error *err)
     }
     rc = precondition(old, r->if_match, err);
     if (rc == 0)
+        rc = alloc_ips_json(c, r->cluster, r->namespace, r->service, &ips, err);
+    if (rc == 0)
+        rc = alloc_event(c, r->actor, "allocation.released", r->cluster, r->namespace, r->service,
+                         ips, err);
+    if (rc == 0)
         rc = old_slots_load(&pl, err);
     if (rc == 0)
         rc = release_unkept(&pl, err);
     if (rc == 0)
         rc = alloc_delete_row(c, pl.alloc_id, r->cluster, err);
 out:
+    free(ips);
     placement_cleanup(&pl);
     allocation_free(old);
     return rc;
 }
 
-int store_allocation_delete(struct store *st, const char *cluster, const char *namespace,
-                            const char *service, int64_t if_match, struct error *err)
+int store_allocation_delete(struct store *st, const char *actor, const char *cluster,
+                            const char *namespace, const char *service, int64_t if_match,
+                            struct error *err)
 {
-    struct alloc_read r = {
-        .cluster = cluster, .namespace = namespace, .service = service, .if_match = if_match};
+    struct alloc_read r = {.actor = actor,
+                           .cluster = cluster,
+                           .namespace = namespace,
+                           .service = service,
+                           .if_match = if_match};
     return store_write(st, delete_run, &r, err);
 }
 
@@ -1397,7 +1492,56 @@ out:
     return rc < 0 ? rc : 0;
 }
 
-int alloc_release_pool(struct conn *c, int64_t pool_id, const char *pool_name, struct error *err)
+/* One event per address a force delete of a pool takes from a holder (api.md §3). */
+static int pool_release_events(struct conn *c, const char *actor, int64_t pool_id,
+                               const char *pool_name, struct error *err)
+{
+    static const char sql[] =
+        "SELECT a.cluster, a.namespace, a.service, x.ip FROM held h"
+        " JOIN allocation_addresses x ON x.ip = h.ip JOIN allocations a ON a.id = x.allocation_id"
+        " WHERE h.pool_id = ? ORDER BY a.cluster, a.namespace, a.service, x.ip";
+    static const char sql_data[] = "SELECT json_object('ip', ?, 'pool', ?)";
+    struct rel {
+        char *resource;
+        char ip[NETADDR_STRLEN];
+    } *rels = NULL;
+    size_t n = 0, cap = 0;
+    struct q q;
+    int rc = q_prepare(&q, c, sql, err);
+    if (rc < 0)
+        goto out;
+    q_int(&q, pool_id);
+    while ((rc = q_step(&q, err)) > 0) {
+        struct netaddr ip = {.v = col_addr(q.s, 3),
+                             .family = sqlite3_column_bytes(q.s, 3) == 4 ? NETADDR_V4 : NETADDR_V6};
+        if (n == cap) {
+            cap = cap ? 2 * cap : 16;
+            rels = xrealloc(rels, cap * sizeof(*rels));
+        }
+        rels[n].resource =
+            xasprintf("allocations/%s/%s/%s", col_text(q.s, 0), col_text(q.s, 1), col_text(q.s, 2));
+        netaddr_format(rels[n].ip, &ip);
+        n++;
+    }
+    q_close(&q);
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        const char *args[] = {rels[i].ip, pool_name};
+        char *data = NULL;
+        rc = event_json(c, &data, sql_data, args, 2, err);
+        if (rc == 0)
+            rc = event_append(c, actor, "allocation.address_released", rels[i].resource, data, err);
+        free(data);
+    }
+out:
+    q_close(&q);
+    for (size_t i = 0; i < n; i++)
+        free(rels[i].resource);
+    free(rels);
+    return rc;
+}
+
+int alloc_release_pool(struct conn *c, const char *actor, int64_t pool_id, const char *pool_name,
+                       struct error *err)
 {
     static const char sql_unlink[] =
         "DELETE FROM allocation_addresses WHERE ip IN (SELECT ip FROM held WHERE pool_id = ?)";
@@ -1406,6 +1550,8 @@ int alloc_release_pool(struct conn *c, int64_t pool_id, const char *pool_name, s
     size_t n = 0;
     struct q q = {0};
     int rc = affected_allocations(c, pool_id, &ids, &n, err);
+    if (rc == 0)
+        rc = pool_release_events(c, actor, pool_id, pool_name, err);
     if (rc < 0)
         goto out;
     /* the pool row goes away next, so its counters and free space need no care */

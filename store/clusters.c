@@ -12,7 +12,7 @@
 
 #define CLUSTER_COLUMNS                                                                            \
     "name, description, labels, announcement, routable, node_subnets, allocations,"                \
-    " last_sync_at, version, created_at, updated_at"
+    " last_sync_at, version, created_at, updated_at, check_interval"
 
 static int cluster_from_row(sqlite3_stmt *s, struct cluster **out, struct error *err)
 {
@@ -31,6 +31,7 @@ static int cluster_from_row(sqlite3_stmt *s, struct cluster **out, struct error 
     c->version = sqlite3_column_int64(s, 8);
     c->created_at = sqlite3_column_int64(s, 9);
     c->updated_at = sqlite3_column_int64(s, 10);
+    c->check_interval_s = sqlite3_column_int64(s, 11);
 out:
     if (rc < 0) {
         cluster_free(c);
@@ -95,6 +96,7 @@ static void cluster_text_cleanup(struct cluster_text *t)
 }
 
 struct cluster_op {
+    const char *actor; /* who asks: recorded in the event */
     const struct cluster *in;
     const char *name;
     int64_t if_match;
@@ -107,7 +109,7 @@ static int cluster_create_run(struct conn *c, void *arg, struct error *err)
 {
     static const char sql[] =
         "INSERT INTO clusters (name, description, labels, announcement, routable, node_subnets,"
-        " version, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?)";
+        " version, created_at, updated_at, check_interval) VALUES (?, ?, ?, ?, ?, ?, 1, ?, ?, ?)";
     struct cluster_op *op = arg;
     struct cluster *old = NULL;
     struct cluster_text t;
@@ -133,6 +135,7 @@ static int cluster_create_run(struct conn *c, void *arg, struct error *err)
     q_text(&q, t.node_subnets);
     q_int(&q, now);
     q_int(&q, now);
+    q_int(&q, op->in->check_interval_s);
     rc = q_exec(&q, err);
     if (rc == 0)
         rc = cluster_load(c, op->in->name, &op->out, err);
@@ -149,7 +152,8 @@ static int cluster_replace_run(struct conn *c, void *arg, struct error *err)
 {
     static const char sql[] =
         "UPDATE clusters SET description = ?, labels = ?, announcement = ?, routable = ?,"
-        " node_subnets = ?, version = version + 1, updated_at = ? WHERE name = ?";
+        " node_subnets = ?, version = version + 1, updated_at = ?, check_interval = ?"
+        " WHERE name = ?";
     struct cluster_op *op = arg;
     struct cluster *old = NULL;
     struct cluster_text t, told = {0};
@@ -168,7 +172,8 @@ static int cluster_replace_run(struct conn *c, void *arg, struct error *err)
     cluster_text_init(&told, old);
     if (str_equal(op->in->description ? op->in->description : "", old->description) &&
         strcmp(t.labels, told.labels) == 0 && op->in->announcement == old->announcement &&
-        strcmp(t.routable, told.routable) == 0 && strcmp(t.node_subnets, told.node_subnets) == 0) {
+        strcmp(t.routable, told.routable) == 0 && strcmp(t.node_subnets, told.node_subnets) == 0 &&
+        op->in->check_interval_s == old->check_interval_s) {
         op->out = old; /* nothing changed: no write, the ETag stays */
         old = NULL;
         goto out;
@@ -182,6 +187,7 @@ static int cluster_replace_run(struct conn *c, void *arg, struct error *err)
     q_text(&q, t.routable);
     q_text(&q, t.node_subnets);
     q_int(&q, store_now());
+    q_int(&q, op->in->check_interval_s);
     q_text(&q, op->in->name);
     rc = q_exec(&q, err);
     if (rc == 0)
@@ -267,19 +273,61 @@ out:
     return rc < 0 ? rc : 0;
 }
 
+/* The event of a cluster write, appended in its transaction when it changed anything (a
+ * replace with the same content writes nothing and records nothing). */
+static int cluster_event(struct conn *c, const struct cluster_op *op, const char *action,
+                         const char *name, struct error *err)
+{
+    static const char sql[] = "SELECT json_object('name', ?, 'version', CAST(? AS INTEGER))";
+    char resource[STORE_NAME_MAX + 16], version[24];
+    const char *args[] = {name, op->out ? version : NULL};
+    char *data = NULL;
+    snprintf(resource, sizeof(resource), "clusters/%s", name);
+    snprintf(version, sizeof(version), "%lld", op->out ? (long long)op->out->version : 0LL);
+    int rc = event_json(c, &data, sql, args, 2, err);
+    if (rc == 0)
+        rc = event_append(c, op->actor, action, resource, data, err);
+    free(data);
+    return rc;
+}
+
+static int cluster_create_logged(struct conn *c, void *arg, struct error *err)
+{
+    struct cluster_op *op = arg;
+    int rc = cluster_create_run(c, arg, err);
+    return rc < 0 ? rc : cluster_event(c, op, "cluster.created", op->in->name, err);
+}
+
+static int cluster_replace_logged(struct conn *c, void *arg, struct error *err)
+{
+    struct cluster_op *op = arg;
+    int changes = sqlite3_total_changes(c->db);
+    int rc = cluster_replace_run(c, arg, err);
+    if (rc == 0 && sqlite3_total_changes(c->db) != changes)
+        rc = cluster_event(c, op, "cluster.replaced", op->in->name, err);
+    return rc;
+}
+
+static int cluster_delete_logged(struct conn *c, void *arg, struct error *err)
+{
+    struct cluster_op *op = arg;
+    int rc = cluster_delete_run(c, arg, err);
+    return rc < 0 ? rc : cluster_event(c, op, "cluster.deleted", op->name, err);
+}
+
 static int cluster_input_check(const struct cluster *in, struct error *err)
 {
     char name[STORE_NAME_MAX];
     return name_copy(name, in->name, "cluster", err);
 }
 
-int store_cluster_create(struct store *st, const struct cluster *in, struct cluster **out,
-                         struct error *err)
+int store_cluster_create(struct store *st, const char *actor, const struct cluster *in,
+                         struct cluster **out, struct error *err)
 {
-    struct cluster_op op = {.in = in};
+    struct cluster_op op = {.actor = actor, .in = in};
     int rc = cluster_input_check(in, err);
     if (rc == 0)
-        rc = store_write(st, cluster_create_run, &op, err);
+        rc = store_write(st, cluster_create_logged, &op, err);
     if (rc < 0) {
         cluster_free(op.out);
         op.out = NULL;
@@ -300,13 +348,13 @@ int store_cluster_get(struct store *st, const char *name, struct cluster **out, 
     return rc;
 }
 
-int store_cluster_replace(struct store *st, const struct cluster *in, int64_t if_match,
-                          struct cluster **out, struct error *err)
+int store_cluster_replace(struct store *st, const char *actor, const struct cluster *in,
+                          int64_t if_match, struct cluster **out, struct error *err)
 {
-    struct cluster_op op = {.in = in, .if_match = if_match};
+    struct cluster_op op = {.actor = actor, .in = in, .if_match = if_match};
     int rc = cluster_input_check(in, err);
     if (rc == 0)
-        rc = store_write(st, cluster_replace_run, &op, err);
+        rc = store_write(st, cluster_replace_logged, &op, err);
     if (rc < 0) {
         cluster_free(op.out);
         op.out = NULL;
@@ -315,10 +363,11 @@ int store_cluster_replace(struct store *st, const struct cluster *in, int64_t if
     return rc;
 }
 
-int store_cluster_delete(struct store *st, const char *name, int64_t if_match, struct error *err)
+int store_cluster_delete(struct store *st, const char *actor, const char *name, int64_t if_match,
+                         struct error *err)
 {
-    struct cluster_op op = {.name = name, .if_match = if_match};
-    return store_write(st, cluster_delete_run, &op, err);
+    struct cluster_op op = {.actor = actor, .name = name, .if_match = if_match};
+    return store_write(st, cluster_delete_logged, &op, err);
 }
 
 int store_cluster_list(struct store *st, const struct store_page *page, struct cluster_list *out,

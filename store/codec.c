@@ -342,6 +342,7 @@ void pool_free(struct pool *p)
     free(p->blocks);
     selector_cleanup(&p->service_selector);
     selector_cleanup(&p->cluster_selector);
+    pool_warnings_cleanup(p);
     free(p);
 }
 

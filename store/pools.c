@@ -410,6 +410,7 @@ static void bind_pool_columns(struct q *q, const struct pool *p, const struct po
 }
 
 struct pool_op {
+    const char *actor; /* who asks: recorded in the event */
     const struct pool *in;
     const char *name;
     int64_t if_match;
@@ -459,7 +460,7 @@ static int pool_create_run(struct conn *c, void *arg, struct error *err)
     if (rc == 0)
         rc = pool_load(c, op->in->name, &op->out, &id, err);
     if (rc > 0)
-        rc = 0;
+        rc = pool_warnings_fill(c, &op->out, 1, err); /* status.warnings (reach.c) */
 out:
     q_close(&q);
     pool_text_cleanup(&t);
@@ -605,6 +606,7 @@ static int pool_replace_run(struct conn *c, void *arg, struct error *err)
     if (pool_equal(op->in, old, &t, &told)) { /* nothing to write: the ETag stays */
         op->out = old;
         old = NULL;
+        rc = pool_warnings_fill(c, &op->out, 1, err); /* status.warnings (reach.c) */
         goto out;
     }
     rc = conflict_check(c, op->in, id, err);
@@ -626,7 +628,7 @@ static int pool_replace_run(struct conn *c, void *arg, struct error *err)
     if (rc == 0)
         rc = pool_load(c, op->in->name, &op->out, &id, err);
     if (rc > 0)
-        rc = 0;
+        rc = pool_warnings_fill(c, &op->out, 1, err); /* status.warnings (reach.c) */
 out:
     q_close(&q);
     pool_text_cleanup(&t);
@@ -671,7 +673,7 @@ static int pool_delete_run(struct conn *c, void *arg, struct error *err)
         goto out;
     }
     if (used > 0) {
-        rc = alloc_release_pool(c, id, old->name, err);
+        rc = alloc_release_pool(c, op->actor, id, old->name, err);
         if (rc < 0)
             goto out;
     }
@@ -700,6 +702,8 @@ static int pool_get_run(struct conn *c, void *arg, struct error *err)
     int rc = pool_load(c, r->name, &r->out, &id, err);
     if (rc == 0)
         rc = not_found(err, r->name);
+    if (rc > 0)
+        rc = pool_warnings_fill(c, &r->out, 1, err); /* status.warnings (reach.c) */
     return rc < 0 ? rc : 0;
 }
 
@@ -736,6 +740,8 @@ static int pool_list_run(struct conn *c, void *arg, struct error *err)
         if (rc >= 0)
             pool_status(l->items[i], &counts[i]);
     }
+    if (rc >= 0)
+        rc = pool_warnings_fill(c, l->items, l->n, err); /* status.warnings (reach.c) */
     if (rc >= 0 && more && l->n > 0)
         snprintf(l->next, sizeof(l->next), "%s", l->items[l->n - 1]->name);
     free(ids);
@@ -747,6 +753,49 @@ out:
 
 /* ------------------------------------------------------------------------- public API */
 
+/* The event of a pool write, appended in its transaction when it changed anything (a
+ * replace with the same content writes nothing and records nothing). */
+static int pool_event(struct conn *c, const struct pool_op *op, const char *action,
+                      const char *name, struct error *err)
+{
+    static const char sql[] = "SELECT json_object('name', ?, 'version', CAST(? AS INTEGER),"
+                              " 'force', json(?))";
+    char resource[STORE_NAME_MAX + 16], version[24];
+    const char *args[] = {name, op->out ? version : NULL, op->force ? "true" : "false"};
+    char *data = NULL;
+    snprintf(resource, sizeof(resource), "pools/%s", name);
+    snprintf(version, sizeof(version), "%lld", op->out ? (long long)op->out->version : 0LL);
+    int rc = event_json(c, &data, sql, args, 3, err);
+    if (rc == 0)
+        rc = event_append(c, op->actor, action, resource, data, err);
+    free(data);
+    return rc;
+}
+
+static int pool_create_logged(struct conn *c, void *arg, struct error *err)
+{
+    struct pool_op *op = arg;
+    int rc = pool_create_run(c, arg, err);
+    return rc < 0 ? rc : pool_event(c, op, "pool.created", op->in->name, err);
+}
+
+static int pool_replace_logged(struct conn *c, void *arg, struct error *err)
+{
+    struct pool_op *op = arg;
+    int changes = sqlite3_total_changes(c->db);
+    int rc = pool_replace_run(c, arg, err);
+    if (rc == 0 && sqlite3_total_changes(c->db) != changes)
+        rc = pool_event(c, op, "pool.replaced", op->in->name, err);
+    return rc;
+}
+
+static int pool_delete_logged(struct conn *c, void *arg, struct error *err)
+{
+    struct pool_op *op = arg;
+    int rc = pool_delete_run(c, arg, err);
+    return rc < 0 ? rc : pool_event(c, op, "pool.deleted", op->name, err);
+}
+
 static int pool_input_check(const struct pool *in, struct error *err)
 {
     char name[STORE_NAME_MAX];
@@ -756,12 +805,13 @@ static int pool_input_check(const struct pool *in, struct error *err)
     return rc;
 }
 
-int store_pool_create(struct store *st, const struct pool *in, struct pool **out, struct error *err)
+int store_pool_create(struct store *st, const char *actor, const struct pool *in, struct pool **out,
+                      struct error *err)
 {
-    struct pool_op op = {.in = in};
+    struct pool_op op = {.actor = actor, .in = in};
     int rc = pool_input_check(in, err);
     if (rc == 0)
-        rc = store_write(st, pool_create_run, &op, err);
+        rc = store_write(st, pool_create_logged, &op, err);
     if (rc < 0) {
         pool_free(op.out);
         op.out = NULL;
@@ -782,13 +832,13 @@ int store_pool_get(struct store *st, const char *name, struct pool **out, struct
     return rc;
 }
 
-int store_pool_replace(struct store *st, const struct pool *in, int64_t if_match, struct pool **out,
-                       struct error *err)
+int store_pool_replace(struct store *st, const char *actor, const struct pool *in, int64_t if_match,
+                       struct pool **out, struct error *err)
 {
-    struct pool_op op = {.in = in, .if_match = if_match};
+    struct pool_op op = {.actor = actor, .in = in, .if_match = if_match};
     int rc = pool_input_check(in, err);
     if (rc == 0)
-        rc = store_write(st, pool_replace_run, &op, err);
+        rc = store_write(st, pool_replace_logged, &op, err);
     if (rc < 0) {
         pool_free(op.out);
         op.out = NULL;
@@ -797,11 +847,11 @@ int store_pool_replace(struct store *st, const struct pool *in, int64_t if_match
     return rc;
 }
 
-int store_pool_delete(struct store *st, const char *name, int64_t if_match, bool force,
-                      struct error *err)
+int store_pool_delete(struct store *st, const char *actor, const char *name, int64_t if_match,
+                      bool force, struct error *err)
 {
-    struct pool_op op = {.name = name, .if_match = if_match, .force = force};
-    return store_write(st, pool_delete_run, &op, err);
+    struct pool_op op = {.actor = actor, .name = name, .if_match = if_match, .force = force};
+    return store_write(st, pool_delete_logged, &op, err);
 }
 
 int store_pool_list(struct store *st, const struct store_page *page, struct pool_list *out,

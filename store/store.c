@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
 
 #include "lib/embedded.h"
 #include "lib/log.h"
@@ -21,14 +23,19 @@
 
 extern const struct embedded_file store_migrations[];
 
-#define GROUP_MAX 64
+#define GROUP_MAX STORE_BATCH_MAX
 #define DEFAULT_READERS 8
 #define DEFAULT_BUSY_MS 5000
-/* The writer's page cache: the allocator's B-trees stay hot with a million allocations. */
-#define WRITER_CACHE_KIB 65536
-/* Pages read through mmap need no read(2) and no copy; readers lose their page cache at every
- * commit (WAL), so this is what keeps their lookups cheap. Address space only. */
-#define MMAP_BYTES "1073741824"
+/* The writer's page cache. New allocations touch the right edge of each B-tree (ids and
+ * addresses grow), a few hundred pages even with a million allocations; the rest is served by
+ * the kernel's page cache. Bounded so that the daemon stays well under 64 MiB resident. */
+#define WRITER_CACHE_KIB 16384
+/* No mmap: every page a reader touches through it stays resident (counted in our RSS) until
+ * the kernel needs it back, which grew the daemon past 290 MiB serving random reads of a
+ * million allocations; read(2) into each connection's bounded page cache costs a few us. */
+#define MMAP_BYTES "0"
+#define PROBE_MS 5000 /* store_ready's write probes while the disk refuses writes */
+#define PROBE_MIN_FREE ((int64_t)1 << 20)
 #define CKPT_SOFT_FRAMES 1000  /* wake the checkpointer (SQLite's own default threshold) */
 #define CKPT_HARD_FRAMES 16000 /* about 64 MiB of WAL: the writer checkpoints itself */
 
@@ -174,7 +181,9 @@ static int open_writer(struct store *st, const struct store_options *opts, int b
      * not in a temporary file created and written per transaction */
     if (rc == 0)
         rc = pragma_exec(c, "PRAGMA temp_store = MEMORY", err);
-    if (rc == 0)
+    /* Up to date: no BEGIN IMMEDIATE, which would wait for another process's writer (a
+     * second lbipamd, `lbipamd backup`) under load. */
+    if (rc == 0 && have < store_schema_version())
         rc = migrate(c, err);
 out:
     if (rc < 0)
@@ -227,6 +236,10 @@ static int checkpointer_start(struct store *st, const struct store_options *opts
                               struct error *err)
 {
     int rc = conn_open(&st->ckpt, opts->path, false, busy_ms, err);
+    /* SQLite opens a connection's WAL on its first read; until then a checkpoint through it
+     * is a silent no-op (SQLite < 3.43), and this connection never reads anything else. */
+    if (rc == 0)
+        rc = db_exec(&st->ckpt, "SELECT count(*) FROM sqlite_schema", err);
     if (rc < 0)
         goto out;
     if (pthread_create(&st->ckpt_thread, NULL, checkpointer_main, st) != 0) {
@@ -336,6 +349,11 @@ static void run_group(struct store *st, struct store_op **ops, size_t n)
         if (!sqlite3_get_autocommit(c->db))
             sqlite3_exec(c->db, "ROLLBACK", NULL, NULL, NULL);
     }
+    /* only now are this group's events visible: wake the long-polls of GET /v1/events */
+    if (txrc == 0)
+        events_publish(st);
+    else
+        c->events_pending = false;
 out:
     /* readyz reports a disk that refuses writes until a group goes through without it */
     writable = txrc != ERR_UNAVAILABLE;
@@ -344,26 +362,61 @@ out:
     atomic_store(&st->writable, writable);
 }
 
+const unsigned store_batch_bounds[STORE_BATCH_BUCKETS] = {1, 2, 4, 8, 16, 32, 64};
+
+/* Under qmu. */
+static void count_batch(struct store *st, size_t n)
+{
+    int b = 0;
+    while (b < STORE_BATCH_BUCKETS - 1 && n > store_batch_bounds[b])
+        b++;
+    st->stats.batch_hist[b]++;
+    st->stats.commits++;
+    st->stats.writes += n;
+    st->stats.last_batch = n;
+}
+
+void store_stats(struct store *st, struct store_stats *out)
+{
+    pthread_mutex_lock(&st->qmu);
+    *out = st->stats;
+    out->queue_depth = st->qlen;
+    pthread_mutex_unlock(&st->qmu);
+}
+
 static void *writer_main(void *arg)
 {
     struct store *st = arg;
     struct store_op *group[GROUP_MAX];
+    size_t max = (size_t)st->max_batch;
     pthread_mutex_lock(&st->qmu);
     for (;;) {
-        while (!st->qhead && !st->stopping)
-            pthread_cond_wait(&st->qcv, &st->qmu);
+        /* event retention: the writer purges between groups, also when idle */
+        if (events_purge_due(st)) {
+            pthread_mutex_unlock(&st->qmu);
+            events_purge_tick(st);
+            pthread_mutex_lock(&st->qmu);
+        }
+        while (!st->qhead && !st->stopping && !events_purge_due(st))
+            events_purge_wait(st);
+        if (!st->qhead && !st->stopping)
+            continue; /* a purge is due */
         if (!st->qhead)
             break; /* stopping, and the queue is drained */
         size_t n = 0;
-        while (st->qhead && n < GROUP_MAX) {
+        while (st->qhead && n < max) {
             group[n++] = st->qhead;
             st->qhead = st->qhead->next;
         }
         if (!st->qhead)
             st->qtail = NULL;
+        st->qlen -= n;
         pthread_mutex_unlock(&st->qmu);
         run_group(st, group, n);
         pthread_mutex_lock(&st->qmu);
+        count_batch(st, n);
+        if (!atomic_load(&st->writable))
+            st->probe_at = store_now(); /* store_ready probes PROBE_MS after the last refusal */
         for (size_t i = 0; i < n; i++) {
             group[i]->done = true;
             pthread_cond_signal(&group[i]->cv);
@@ -390,6 +443,7 @@ int store_write(struct store *st, store_fn fn, void *arg, struct error *err)
     else
         st->qhead = &op;
     st->qtail = &op;
+    st->qlen++;
     pthread_cond_signal(&st->qcv);
     while (!op.done)
         pthread_cond_wait(&op.cv, &st->qmu);
@@ -443,10 +497,76 @@ out:
     return rc;
 }
 
+/* ----------------------------------------------------------------------------- backup */
+
+/* One backup step of every page: the source's read transaction then spans the whole copy, so
+ * the copy is a single snapshot and never restarts because the writer committed meanwhile
+ * (WAL: the writer does not wait for it either). */
+static int backup_copy(struct conn *src, sqlite3 *dst, struct error *err)
+{
+    int rc = 0;
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src->db, "main");
+    if (!b) {
+        log_fields(LOG_ERROR, "backup failed", "error", sqlite3_errmsg(dst), NULL);
+        return error_set(err, ERR_UNAVAILABLE, "store_unavailable", NULL,
+                         "cannot start the backup");
+    }
+    int src_rc = sqlite3_backup_step(b, -1);
+    int fin_rc = sqlite3_backup_finish(b);
+    if (src_rc != SQLITE_DONE)
+        rc = db_fail(src, src_rc, err);
+    else if (fin_rc != SQLITE_OK)
+        rc = db_fail(NULL, fin_rc, err);
+    return rc;
+}
+
+/* Written to PATH.partial, then renamed: a file at `path` is always a complete backup. */
+int store_backup(struct store *st, const char *path, struct error *err)
+{
+    char tmp[4200];
+    sqlite3 *dst = NULL;
+    struct conn *c = NULL;
+    int rc = 0;
+    if (snprintf(tmp, sizeof(tmp), "%s.partial", path) >= (int)sizeof(tmp)) {
+        rc = error_set(err, ERR_INVALID, "invalid_path", NULL, "backup path too long");
+        goto out;
+    }
+    if (access(path, F_OK) == 0) {
+        rc = error_set(err, ERR_CONFLICT, "already_exists", NULL, "%s already exists", path);
+        goto out;
+    }
+    unlink(tmp);
+    int src_rc = sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (src_rc == SQLITE_OK)
+        src_rc = sqlite3_exec(dst, "PRAGMA synchronous = FULL", NULL, NULL, NULL);
+    if (src_rc != SQLITE_OK) {
+        rc = error_set(err, ERR_UNAVAILABLE, "store_unavailable", NULL, "cannot create %s: %s", tmp,
+                       sqlite3_errstr(src_rc));
+        goto out;
+    }
+    c = reader_checkout(st);
+    rc = backup_copy(c, dst, err);
+    reader_checkin(st, c);
+    if (rc < 0)
+        goto out;
+    src_rc = sqlite3_close(dst);
+    dst = NULL;
+    if (src_rc != SQLITE_OK || rename(tmp, path) != 0)
+        rc = error_set(err, ERR_UNAVAILABLE, "store_unavailable", NULL,
+                       "cannot write the backup %s", path);
+out:
+    if (dst)
+        sqlite3_close(dst);
+    if (rc < 0 && rc != ERR_CONFLICT)
+        unlink(tmp);
+    return rc;
+}
+
 /* ------------------------------------------------------------------------ open, close */
 
 static void store_free(struct store *st)
 {
+    events_destroy(st);
     checkpointer_stop(st);
     conn_close(&st->ckpt);
     for (int i = 0; i < st->nreaders; i++)
@@ -464,8 +584,19 @@ static void store_free(struct store *st)
     free(st);
 }
 
+static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
+
+/* Memory statistics make every SQLite allocation take one process-wide mutex, which the writer
+ * and the readers then fight over (a tenth of the writer's time under load); we never read
+ * them. Only possible before SQLite initializes: if something else already did, it stays on. */
+static void sqlite_setup(void)
+{
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
 int store_open(struct store **out, const struct store_options *opts, struct error *err)
 {
+    pthread_once(&sqlite_once, sqlite_setup);
     struct store *st = xcalloc(1, sizeof(*st));
     int busy_ms = opts && opts->busy_timeout_ms > 0 ? opts->busy_timeout_ms : DEFAULT_BUSY_MS;
     int rc = 0;
@@ -481,7 +612,14 @@ int store_open(struct store **out, const struct store_options *opts, struct erro
         goto out;
     }
     st->path = xstrdup(opts->path);
+    st->max_batch =
+        opts->max_batch > 0 && opts->max_batch < GROUP_MAX ? opts->max_batch : GROUP_MAX;
     rc = open_writer(st, opts, busy_ms, err);
+    if (rc == 0) {
+        st->event_retention_ms = opts->event_retention_ms > 0 ? opts->event_retention_ms
+                                                              : STORE_EVENT_RETENTION_DEFAULT_MS;
+        rc = events_init(st, err);
+    }
     if (rc < 0)
         goto out;
     int nreaders = opts->read_connections > 0 ? opts->read_connections : DEFAULT_READERS;
@@ -502,7 +640,8 @@ int store_open(struct store **out, const struct store_options *opts, struct erro
         goto out;
     }
     st->writer_started = true;
-    atomic_store(&st->writable, true);
+    /* a file SQLite could open only for reading (read-only mount, permissions) */
+    atomic_store(&st->writable, sqlite3_db_readonly(st->writer.db, "main") != 1);
     *out = st;
 out:
     if (rc < 0)
@@ -523,12 +662,55 @@ void store_close(struct store *st)
     store_free(st);
 }
 
+/* Free bytes for us on the filesystem of the database; INT64_MAX when unknown. */
+static int64_t free_bytes(const char *path)
+{
+    char dir[4096];
+    struct statvfs sv;
+    snprintf(dir, sizeof(dir), "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash == dir)
+        slash[1] = '\0';
+    else if (slash)
+        *slash = '\0';
+    else
+        snprintf(dir, sizeof(dir), ".");
+    if (statvfs(dir, &sv) != 0)
+        return INT64_MAX;
+    return (int64_t)sv.f_bavail * (int64_t)sv.f_frsize;
+}
+
+/* Rewrites the header's user_version with its own value: a real page write and commit that
+ * changes nothing, so it fails exactly when the disk refuses writes. */
+static int probe_run(struct conn *c, void *arg, struct error *err)
+{
+    char pragma[64];
+    int v = 0;
+    (void)arg;
+    int rc = user_version(c, &v, err);
+    if (rc < 0)
+        return rc;
+    snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", v);
+    return pragma_exec(c, pragma, err);
+}
+
 bool store_ready(struct store *st)
 {
     if (!st)
         return false;
     pthread_mutex_lock(&st->qmu);
-    bool stopping = st->stopping;
+    bool stopping = st->stopping, probe = false;
+    /* Not writable: retry with a probe write PROBE_MS after the last refusal, so that
+     * readiness returns when space does even if nobody dares to write meanwhile (a balancer
+     * that follows /readyz sends none). Not while the disk is nearly full: a small commit may
+     * still fit in the WAL's slack, and ready would flap. */
+    if (!stopping && !atomic_load(&st->writable) && store_now() - st->probe_at >= PROBE_MS &&
+        free_bytes(st->path) >= PROBE_MIN_FREE) {
+        st->probe_at = store_now();
+        probe = true;
+    }
     pthread_mutex_unlock(&st->qmu);
+    if (probe)
+        store_write(st, probe_run, NULL, NULL);
     return !stopping && atomic_load(&st->writable);
 }

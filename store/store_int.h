@@ -35,6 +35,7 @@ struct stmt_slot {
 struct conn {
     sqlite3 *db;
     struct stmt_slot slots[STMT_CACHE_SLOTS];
+    bool events_pending; /* the writer's open transaction appended events (events.c) */
 };
 
 int conn_open(struct conn *c, const char *path, bool readonly, int busy_timeout_ms,
@@ -105,6 +106,10 @@ struct store {
     pthread_cond_t qcv;
     struct store_op *qhead, *qtail;
     bool stopping;
+    int max_batch;            /* writes per transaction (store_options.max_batch) */
+    uint64_t qlen;            /* queued writes; with the counters below, under qmu */
+    struct store_stats stats; /* store_stats(); queue_depth is qlen */
+    store_time probe_at;      /* last write probe of store_ready, under qmu */
 
     int nreaders;
     struct conn *readers;
@@ -119,6 +124,14 @@ struct store {
     pthread_cond_t ckcv;
 
     atomic_bool writable;
+
+    /* The event feed (events.c): the newest committed seq, and the long-polls waiting on it. */
+    pthread_mutex_t evmu;
+    pthread_cond_t evcv; /* CLOCK_MONOTONIC */
+    int64_t ev_last;
+    bool ev_interrupted, ev_ready;
+    store_time event_retention_ms;
+    store_time next_purge; /* writer thread only */
 };
 
 /* Queues fn for the writer and waits: fn runs in its own SAVEPOINT inside a BEGIN IMMEDIATE
@@ -282,10 +295,59 @@ int alloc_load(struct conn *c, const char *cluster, const char *namespace, const
                struct allocation **out, int64_t *id, struct error *err);
 /* Benchmarks only: SingleStack IPv4 PUTs of services "<prefix><7-digit i>" for i in
  * [from, to), `batch` of them per writer operation (one transaction). */
-int store_allocation_fill(struct store *st, const char *cluster, const char *namespace,
-                          const char *prefix, long from, long to, long batch, struct error *err);
+int store_allocation_fill(struct store *st, const char *actor, const char *cluster,
+                          const char *namespace, const char *prefix, long from, long to, long batch,
+                          struct error *err);
 /* Releases every address of the pool from its holders (force delete of a pool): allocations
  * left with nothing are deleted, the others lose that address and their condition says so. */
-int alloc_release_pool(struct conn *c, int64_t pool_id, const char *pool_name, struct error *err);
+int alloc_release_pool(struct conn *c, const char *actor, int64_t pool_id, const char *pool_name,
+                       struct error *err);
+
+/* ------------------------------------------------- reachability (reach.c, checks.c) */
+
+/* The routing-relevant part of a cluster row. */
+struct fabric {
+    char name[STORE_NAME_MAX];
+    struct labels labels;
+    enum announcement announcement;
+    size_t nroutable;
+    struct netprefix *routable;
+    size_t nsubnets;
+    struct netprefix *subnets;
+};
+
+void fabric_cleanup(struct fabric *f);
+/* The lib/route.h view of f, borrowing its arrays. */
+void fabric_route(const struct fabric *f, struct route_fabric *out);
+int fabric_load(struct conn *c, const char *cluster, struct fabric *out, bool *found,
+                struct error *err);
+/* The verdict of ip from the cluster that holds it (unknown when nobody does). */
+int route_of_ip(struct conn *c, const struct netaddr *ip, struct check_route *out,
+                struct error *err);
+/* (Re)computes status.warnings of each pool (blocks and clusterSelector loaded). */
+int pool_warnings_fill(struct conn *c, struct pool *const *pools, size_t n, struct error *err);
+void pool_warnings_cleanup(struct pool *p);
+/* 1 found, 0 missing. */
+int check_load(struct conn *c, int64_t id, struct check **out, struct error *err);
+
+/* ------------------------------------------------------------------- events (events.c) */
+
+/* Appends one event on c, inside the caller's write transaction (it commits or rolls back with
+ * the change). data_json is a JSON object text (NULL: {}); build it with event_json so that it
+ * comes from SQLite's json_object(). An empty or NULL actor is recorded as "system". */
+int event_append(struct conn *c, const char *actor, const char *action, const char *resource,
+                 const char *data_json, struct error *err);
+/* Runs `sql`, a static "SELECT json_object(…)" whose parameters are all text, with args[0..n)
+ * bound in order (NULL binds null); *out is the malloc'ed JSON text. */
+int event_json(struct conn *c, char **out, const char *sql, const char *const *args, size_t n,
+               struct error *err);
+/* store.c's side of the feed: set up at open, published by the writer after each COMMIT. */
+int events_init(struct store *st, struct error *err);
+void events_destroy(struct store *st);
+void events_publish(struct store *st);
+/* Retention, run by the writer thread between groups (qmu held for _due and _wait). */
+bool events_purge_due(struct store *st);
+void events_purge_wait(struct store *st);
+void events_purge_tick(struct store *st);
 
 #endif

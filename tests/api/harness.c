@@ -86,6 +86,17 @@ const char *S(const char *fmt, ...)
 static struct server *srv;
 static char dir[4096];
 static char token[512];
+static char admin_token[512]; /* as read from admin.token at setup */
+
+void harness_use_token(const char *t)
+{
+    snprintf(token, sizeof(token), "%s", t ? t : "");
+}
+
+const char *harness_admin_token(void)
+{
+    return S("%s", admin_token);
+}
 static unsigned port;
 static struct hclient *default_client;
 
@@ -112,6 +123,7 @@ static void read_token(void)
     token[n] = '\0';
     while (n > 0 && (token[n - 1] == '\n' || token[n - 1] == '\r' || token[n - 1] == ' '))
         token[--n] = '\0';
+    snprintf(admin_token, sizeof(admin_token), "%s", token);
 }
 
 void harness_setup(void)

@@ -47,6 +47,10 @@ void harness_teardown(void);
 unsigned harness_port(void);
 /* The temp dir of this test (holds the database). */
 const char *harness_dir(void);
+/* The bearer token every request sends from now on (NULL: none); the admin token from
+ * admin.token is the default, harness_admin_token() returns it (arena-owned copy). */
+void harness_use_token(const char *token);
+const char *harness_admin_token(void);
 
 struct hclient *hclient_new(void);
 void hclient_free(struct hclient *c);

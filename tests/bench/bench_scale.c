@@ -10,12 +10,24 @@
  * B-trees alone — the one that would show a dependence on the number of allocations). The
  * fill uses the store's internal bulk path (store_allocation_fill): the same allocator code
  * for every allocation, FILL_BATCH allocations per transaction, synchronous=FULL throughout.
+ *
+ * Memory: the resident set of this process (the store in-process) right after the fill, and
+ * then of a real lbipamd started on the filled database (target: < 64 MiB after 1,000,000
+ * allocations) once it has served SERVER_PUTS new allocations and SERVER_GETS reads of random
+ * existing ones over HTTP. The binary is $LBIPAMD, else ../server/lbipamd beside this one.
  */
+#include <arpa/inet.h>
+#include <curl/curl.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +39,8 @@
 #define FILL_BATCH 1000
 #define FILL_REPORT 100000
 #define V6_ALLOCATIONS 1000
+#define SERVER_PUTS 5000
+#define SERVER_GETS 20000
 
 static struct store *st;
 static char dbpath[4200];
@@ -68,7 +82,7 @@ static void put(const char *ns, const char *svc, int family)
         rq.nfamilies = 1;
         rq.families[0] = NETADDR_V6;
     }
-    if (store_allocation_put(st, "bench", ns, svc, &rq, -1, &a, &created, &err) < 0)
+    if (store_allocation_put(st, "bench", "bench", ns, svc, &rq, -1, &a, &created, &err) < 0)
         die("allocation put", &err);
     if (!created || a->naddrs != 1) {
         fprintf(stderr, "bench_scale: %s/%s was not newly allocated\n", ns, svc);
@@ -137,7 +151,8 @@ static void fill(long n)
     struct error err = {0};
     for (long done = 0; done < n; done += FILL_REPORT) {
         long to = done + FILL_REPORT < n ? done + FILL_REPORT : n;
-        if (store_allocation_fill(st, "bench", "fill", "f", done, to, FILL_BATCH, &err) < 0)
+        if (store_allocation_fill(st, "bench", "bench", "fill", "f", done, to, FILL_BATCH, &err) <
+            0)
             die("fill", &err);
         fprintf(stderr, "  ... %ld allocations\n", to);
     }
@@ -158,7 +173,7 @@ static void pool_create(const char *name, const char *cidr)
                      .allow_first_last_ips = true};
     struct pool *out = NULL;
     snprintf(p.name, sizeof(p.name), "%s", name);
-    if (store_pool_create(st, &p, &out, &err) < 0)
+    if (store_pool_create(st, "bench", &p, &out, &err) < 0)
         die("pool create", &err);
     pool_free(out);
 }
@@ -189,6 +204,144 @@ static void remove_db(void)
     }
 }
 
+/* "VmRSS" / "VmHWM" of /proc/PID/status in MiB; -1 when unreadable. */
+static double proc_mib(pid_t pid, const char *field)
+{
+    char path[64], line[256];
+    double kib = -1;
+    size_t n = strlen(field);
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f)) {
+        if (strncmp(line, field, n) == 0 && line[n] == ':')
+            kib = strtod(line + n + 1, NULL);
+    }
+    fclose(f);
+    return kib < 0 ? -1 : kib / 1024;
+}
+
+static int free_port(void)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(a);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&a, &len) == 0)
+        port = ntohs(a.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static size_t discard(char *p, size_t size, size_t n, void *arg)
+{
+    (void)p;
+    (void)arg;
+    return size * n;
+}
+
+/* One request; the HTTP status, 0 on a transport error. */
+static long http(CURL *h, const char *method, const char *url, const char *body)
+{
+    long status = 0;
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
+    if (!body)
+        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+    if (curl_easy_perform(h) == CURLE_OK)
+        curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+    return status;
+}
+
+static void server_lbipamd(char *out, size_t n, const char *argv0)
+{
+    const char *env = getenv("LBIPAMD");
+    char self[PATH_MAX];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+    if (env && env[0]) {
+        snprintf(out, n, "%s", env);
+        return;
+    }
+    if (len > 0) {
+        self[len] = '\0';
+        char *slash = strrchr(self, '/');
+        if (slash)
+            *slash = '\0';
+        snprintf(out, n, "%s/../server/lbipamd", self);
+        return;
+    }
+    snprintf(out, n, "%s", argv0);
+}
+
+/* The real daemon on the filled database: serve, then report its resident set. */
+static void measure_server(const char *dir, long nfill, const char *argv0)
+{
+    char bin[PATH_MAX + 32], listen[64], url[256], token[256] = "", auth[300], tokpath[4300];
+    int port = free_port();
+    server_lbipamd(bin, sizeof(bin), argv0);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    pid_t pid = fork();
+    if (pid == 0) {
+        execl(bin, bin, "--listen", listen, "--db", dbpath, "--log-level", "warn", (char *)NULL);
+        perror(bin);
+        _exit(127);
+    }
+    CURL *h = curl_easy_init();
+    struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, discard);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT, 30L);
+    snprintf(url, sizeof(url), "http://%s/readyz", listen);
+    long code = 0;
+    for (int i = 0; i < 300 && code != 200; i++) {
+        code = http(h, "GET", url, NULL);
+        if (code != 200)
+            usleep(100000);
+    }
+    if (code != 200) {
+        fprintf(stderr, "bench_scale: %s did not become ready\n", bin);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        exit(1);
+    }
+    snprintf(tokpath, sizeof(tokpath), "%s/admin.token", dir);
+    FILE *tf = fopen(tokpath, "r");
+    if (tf) {
+        if (fgets(token, sizeof(token), tf))
+            token[strcspn(token, "\r\n")] = '\0';
+        fclose(tf);
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", token);
+        hdr = curl_slist_append(hdr, auth);
+    }
+    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
+    double rss_start = proc_mib(pid, "VmRSS");
+    long bad = 0;
+    for (int i = 0; i < SERVER_PUTS; i++) {
+        snprintf(url, sizeof(url), "http://%s/v1/allocations/bench/server/s%06d", listen, i);
+        bad += http(h, "PUT", url, "{}") != 201;
+    }
+    srand(1);
+    for (int i = 0; i < SERVER_GETS; i++) {
+        long k = (long)(((unsigned long)rand() * 65536UL + (unsigned long)rand()) %
+                        (unsigned long)nfill);
+        snprintf(url, sizeof(url), "http://%s/v1/allocations/bench/fill/f%07ld", listen, k);
+        bad += http(h, "GET", url, NULL) != 200;
+    }
+    double rss = proc_mib(pid, "VmRSS"), hwm = proc_mib(pid, "VmHWM");
+    curl_slist_free_all(hdr);
+    curl_easy_cleanup(h);
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    printf("\nlbipamd on the filled database (%s):\n", bin);
+    printf("  after start                       VmRSS %6.1f MiB\n", rss_start);
+    printf("  after %d PUTs + %d GETs of random allocations (%ld failed):\n", SERVER_PUTS,
+           SERVER_GETS, bad);
+    printf("  server RSS                        VmRSS %6.1f MiB  VmHWM %6.1f MiB  (target < 64)\n",
+           rss, hwm);
+}
+
 int main(int argc, char **argv)
 {
     long n = argc > 1 ? strtol(argv[1], NULL, 10) : 1000000;
@@ -213,7 +366,7 @@ int main(int argc, char **argv)
     struct cluster c = {.name = "bench", .description = ""};
     struct cluster *cout = NULL;
     struct error err = {0};
-    if (store_cluster_create(st, &c, &cout, &err) < 0)
+    if (store_cluster_create(st, "bench", &c, &cout, &err) < 0)
         die("cluster create", &err);
     cluster_free(cout);
     pool_create("big", "10.0.0.0/8");
@@ -237,6 +390,8 @@ int main(int argc, char **argv)
     printf("\nfill: %ld allocations through the bulk path (%d per transaction, "
            "synchronous=FULL) in %.1f s = %.0f allocations/s\n",
            nfill, FILL_BATCH, fill_s, (double)nfill / fill_s);
+    printf("this process (the store in-process) after the fill: VmRSS %.1f MiB, VmHWM %.1f MiB\n",
+           proc_mib(getpid(), "VmRSS"), proc_mib(getpid(), "VmHWM"));
 
     printf("\nallocation latency with about %ld allocations in the /8:\n", n);
     struct latency full_full = measure("m-full-full");
@@ -269,8 +424,12 @@ int main(int argc, char **argv)
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
     printf("\ndatabase file: %.1f MiB\n", (double)db_bytes / (1 << 20));
-    printf("max RSS: %.1f MiB\n", (double)ru.ru_maxrss / 1024);
+    printf("max RSS of this process: %.1f MiB\n", (double)ru.ru_maxrss / 1024);
+    measure_server(dir, nfill, argv[0]);
     remove_db();
+    char tok[4300];
+    snprintf(tok, sizeof(tok), "%s/admin.token", dir);
+    unlink(tok);
     rmdir(dir);
     return 0;
 }

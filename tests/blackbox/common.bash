@@ -107,6 +107,8 @@ bb_wait_ready() {
 bb_start() {
     local db=$1 host=${2:-127.0.0.1} attempt listen n=0
     bb_host=$host
+    # the admin token lbipamd writes beside a new database (api.md §9); bb_api sends it
+    bb_token_file=$(dirname -- "$db")/admin.token
     for ((attempt = 0; attempt < 5; attempt++)); do
         bb_port=$(bb_free_port "$host")
         if [[ $host == *:* ]]; then
@@ -174,6 +176,9 @@ bb_stop() {
 bb_api() {
     local method=$1 path=$2 body=${3:-} out
     local args=(-sS --max-time 30 --fail-with-body -X "$method")
+    if [[ -n ${bb_token_file:-} && -s $bb_token_file ]]; then
+        args+=(-H "Authorization: Bearer $(<"$bb_token_file")")
+    fi
     if [[ -n $body ]]; then
         args+=(-H 'Content-Type: application/json' --data-binary "$body")
     fi

@@ -29,7 +29,8 @@ if ! bash -c '
     set -euo pipefail
     # curl -fsS semantics, but keep the problem body so that a failure says why.
     curl() { command curl --fail-with-body --max-time 30 "$@"; }
-    source "$1"' walkthrough "$block" >"$out" 2>"$bb_tmp/walkthrough.err"; then
+    cd "$2" # where run.sh runs: ./lbipam.db and the ./admin.token lbipamd wrote beside it
+    source "$1"' walkthrough "$block" "$bb_tmp" >"$out" 2>"$bb_tmp/walkthrough.err"; then
     cat "$out" "$bb_tmp/walkthrough.err" >&2
     bb_fail "the README walkthrough failed"
 fi

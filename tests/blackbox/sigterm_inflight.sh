@@ -27,7 +27,7 @@ stream() {
         k=$((s * per_stream + i))
         rc=0
         curl -s --max-time 30 -o "$replies/$k.body" -w '%{http_code}\n' -X PUT \
-            -H 'Content-Type: application/json' --data-binary "{\"labels\": {\"k\": \"$k\"}}" \
+            -H "Authorization: Bearer $(<"$bb_token_file")" -H 'Content-Type: application/json' --data-binary "{\"labels\": {\"k\": \"$k\"}}" \
             "$(bb_url "/v1/allocations/c1/ns-$s/svc-$i")" >"$replies/$k.code.tmp" 2>/dev/null || rc=$?
         echo "$rc" >"$replies/$k.curl"
         mv "$replies/$k.code.tmp" "$replies/$k.code"

@@ -305,7 +305,7 @@ Test(alloc, disabled_pool_keeps_allocations_and_refuses_new_ones)
     p->disabled = true;
     struct pool *out = NULL;
     struct error err = {0};
-    cr_assert_eq(store_pool_replace(st, p, -1, &out, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_pool_replace(st, "test", p, -1, &out, &err), 0, "%s", err.detail);
     pool_free(out);
     pool_free(p);
     cr_assert_eq(address_state("10.0.0.0", NULL), ADDRESS_ALLOCATED);

@@ -126,7 +126,7 @@ static inline struct pool *pool_new(const char *name, ...)
 static inline int pool_create_rc(struct pool *p, struct error *err)
 {
     struct pool *out = NULL;
-    int rc = store_pool_create(st, p, &out, err);
+    int rc = store_pool_create(st, "test", p, &out, err);
     pool_free(out);
     return rc;
 }
@@ -166,7 +166,7 @@ static inline void cluster_create_ok(const char *name, const char *label_key,
     labels_init(&c.labels);
     if (label_key)
         labels_set(&c.labels, label_key, label_value);
-    int rc = store_cluster_create(st, &c, &out, &err);
+    int rc = store_cluster_create(st, "test", &c, &out, &err);
     labels_cleanup(&c.labels);
     cluster_free(out);
     cr_assert_eq(rc, 0, "cluster %s: %s", name, err.detail);
@@ -211,7 +211,7 @@ static inline int put_rc(const char *cluster, const char *ns, const char *svc,
                          const struct alloc_request *rq, struct allocation **out, struct error *err)
 {
     bool created;
-    return store_allocation_put(st, cluster, ns, svc, rq, -1, out, &created, err);
+    return store_allocation_put(st, "test", cluster, ns, svc, rq, -1, out, &created, err);
 }
 
 /* PUT that must succeed; returns the allocation (caller frees). */
@@ -256,7 +256,7 @@ static inline void put_fails(const char *cluster, const char *ns, const char *sv
 static inline void delete_ok(const char *cluster, const char *ns, const char *svc)
 {
     struct error err = {0};
-    int rc = store_allocation_delete(st, cluster, ns, svc, -1, &err);
+    int rc = store_allocation_delete(st, "test", cluster, ns, svc, -1, &err);
     cr_assert_eq(rc, 0, "DELETE %s/%s/%s: %s", cluster, ns, svc, err.detail);
 }
 

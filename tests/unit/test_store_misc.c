@@ -95,22 +95,22 @@ Test(store, cluster_lifecycle)
     cr_assert_eq(netprefix_parse(&pfx[1], "2001:db8:100::/48", NULL, &err), 0);
     c.routable = pfx;
     c.nroutable = 2;
-    cr_assert_eq(store_cluster_create(st, &c, &out, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_cluster_create(st, "test", &c, &out, &err), 0, "%s", err.detail);
     cr_assert_eq(out->version, 1);
     cr_assert_eq(out->nroutable, 2);
     cr_assert_eq(out->routable[1].len, 48);
     cr_assert_str_eq(out->description, "Frankfurt");
     cluster_free(out);
-    cr_assert_eq(store_cluster_create(st, &c, &out, &err), ERR_CONFLICT);
+    cr_assert_eq(store_cluster_create(st, "test", &c, &out, &err), ERR_CONFLICT);
     cr_assert_str_eq(err.reason, "already_exists");
 
     /* identical replace: no new version */
-    cr_assert_eq(store_cluster_replace(st, &c, 1, &out, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_cluster_replace(st, "test", &c, 1, &out, &err), 0, "%s", err.detail);
     cr_assert_eq(out->version, 1);
     cluster_free(out);
     c.announcement = ANNOUNCE_L2;
-    cr_assert_eq(store_cluster_replace(st, &c, 3, &out, &err), ERR_PRECONDITION);
-    cr_assert_eq(store_cluster_replace(st, &c, 1, &out, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_cluster_replace(st, "test", &c, 3, &out, &err), ERR_PRECONDITION);
+    cr_assert_eq(store_cluster_replace(st, "test", &c, 1, &out, &err), 0, "%s", err.detail);
     cr_assert_eq(out->version, 2);
     cr_assert_eq(out->announcement, ANNOUNCE_L2);
     cluster_free(out);
@@ -121,10 +121,10 @@ Test(store, cluster_lifecycle)
     cr_assert_eq(out->allocations, 1);
     cr_assert_eq(out->version, 2);
     cluster_free(out);
-    cr_assert_eq(store_cluster_delete(st, "prod-eu-1", -1, &err), ERR_CONFLICT);
+    cr_assert_eq(store_cluster_delete(st, "test", "prod-eu-1", -1, &err), ERR_CONFLICT);
     cr_assert_str_eq(err.reason, "cluster_in_use");
     delete_ok("prod-eu-1", "ns", "a");
-    cr_assert_eq(store_cluster_delete(st, "prod-eu-1", 2, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_cluster_delete(st, "test", "prod-eu-1", 2, &err), 0, "%s", err.detail);
     cr_assert_eq(store_cluster_get(st, "prod-eu-1", &out, &err), ERR_NOTFOUND);
     labels_cleanup(&c.labels);
 }

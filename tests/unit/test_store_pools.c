@@ -13,7 +13,7 @@ static void replace_ok(struct pool *p)
 {
     struct pool *out = NULL;
     struct error err = {0};
-    int rc = store_pool_replace(st, p, -1, &out, &err);
+    int rc = store_pool_replace(st, "test", p, -1, &out, &err);
     cr_assert_eq(rc, 0, "replace %s: %s: %s", p->name, err.reason, err.detail);
     pool_free(out);
 }
@@ -104,7 +104,7 @@ Test(pools, pool_round_trips_every_field)
     p->avoid_buggy_ips = true;
     struct pool *out = NULL;
     struct error err = {0};
-    cr_assert_eq(store_pool_create(st, p, &out, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_pool_create(st, "test", p, &out, &err), 0, "%s", err.detail);
     cr_assert_str_eq(out->description, "payments");
     cr_assert_eq(out->nblocks, 4);
     cr_assert_eq(out->blocks[1].form, BLOCK_RANGE);
@@ -120,10 +120,10 @@ Test(pools, pool_round_trips_every_field)
     count_is(out->v4.used, "2", "v4 used");
     pool_free(out);
     /* the same content again changes nothing */
-    cr_assert_eq(store_pool_replace(st, p, 1, &out, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_pool_replace(st, "test", p, 1, &out, &err), 0, "%s", err.detail);
     cr_assert_eq(out->version, 1);
     pool_free(out);
-    cr_assert_eq(store_pool_replace(st, p, 5, &out, &err), ERR_PRECONDITION);
+    cr_assert_eq(store_pool_replace(st, "test", p, 5, &out, &err), ERR_PRECONDITION);
     pool_free(p);
 }
 
@@ -165,13 +165,13 @@ Test(pools, removing_or_shrinking_a_used_block_is_blocks_in_use)
     struct error err = {0};
     struct pool *out = NULL;
     struct pool *p = pool_new("blue", "10.0.0.0/24", "2001:db8::/64", NULL);
-    cr_assert_eq(store_pool_replace(st, p, -1, &out, &err), ERR_CONFLICT);
+    cr_assert_eq(store_pool_replace(st, "test", p, -1, &out, &err), ERR_CONFLICT);
     cr_assert_str_eq(err.reason, "blocks_in_use");
     cr_assert(strstr(err.detail, "1 allocated address"), "%s", err.detail);
     cr_assert(strstr(err.detail, "10.0.1.200"), "%s", err.detail);
     pool_free(p);
     p = pool_new("blue", "10.0.0.0/24", "10.0.1.0/25", "2001:db8::/64", NULL);
-    cr_assert_eq(store_pool_replace(st, p, -1, &out, &err), ERR_CONFLICT);
+    cr_assert_eq(store_pool_replace(st, "test", p, -1, &out, &err), ERR_CONFLICT);
     cr_assert_str_eq(err.reason, "blocks_in_use");
     pool_free(p);
     /* a shrink that keeps it is fine */
@@ -220,11 +220,11 @@ Test(pools, delete_used_pool_is_pool_in_use_unless_forced)
     alloc_request_cleanup(&rq);
 
     struct error err = {0};
-    cr_assert_eq(store_pool_delete(st, "blue", -1, false, &err), ERR_CONFLICT);
+    cr_assert_eq(store_pool_delete(st, "test", "blue", -1, false, &err), ERR_CONFLICT);
     cr_assert_str_eq(err.reason, "pool_in_use");
-    cr_assert_eq(store_pool_delete(st, "blue", 99, true, &err), ERR_PRECONDITION);
-    cr_assert_eq(store_pool_delete(st, "blue", -1, true, &err), 0, "%s", err.detail);
-    cr_assert_eq(store_pool_delete(st, "blue", -1, true, &err), ERR_NOTFOUND);
+    cr_assert_eq(store_pool_delete(st, "test", "blue", 99, true, &err), ERR_PRECONDITION);
+    cr_assert_eq(store_pool_delete(st, "test", "blue", -1, true, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_pool_delete(st, "test", "blue", -1, true, &err), ERR_NOTFOUND);
 
     /* "a" had nothing else: deleted; "dual" keeps its IPv6 address, condition False */
     a = NULL;
@@ -241,7 +241,7 @@ Test(pools, delete_used_pool_is_pool_in_use_unless_forced)
     /* the addresses can belong to a new pool */
     pool_create_ok(pool_new("blue2", "10.0.0.0/24", NULL));
     cr_assert_str_eq(put_simple("c1", "ns", "b"), "10.0.0.0");
-    cr_assert_eq(store_pool_delete(st, "v6", -1, true, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_pool_delete(st, "test", "v6", -1, true, &err), 0, "%s", err.detail);
     cr_assert_eq(store_allocation_get(st, "c1", "ns", "dual", &a, &err), ERR_NOTFOUND);
 }
 
@@ -249,7 +249,7 @@ Test(pools, unused_pool_deletes_plainly)
 {
     pool_create_ok(pool_new("blue", "10.0.0.0/24", NULL));
     struct error err = {0};
-    cr_assert_eq(store_pool_delete(st, "blue", 1, false, &err), 0, "%s", err.detail);
+    cr_assert_eq(store_pool_delete(st, "test", "blue", 1, false, &err), 0, "%s", err.detail);
     pool_create_ok(pool_new("blue", "10.0.0.0/24", NULL));
 }
 

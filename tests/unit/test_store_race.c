@@ -40,7 +40,7 @@ static void *work(void *arg)
         struct error err = {0};
         bool created = false;
         snprintf(svc, sizeof(svc), "t%d-s%d", w->id, i);
-        int rc = store_allocation_put(st, "c1", "race", svc, &rq, -1, &a, &created, &err);
+        int rc = store_allocation_put(st, "test", "c1", "race", svc, &rq, -1, &a, &created, &err);
         if (rc == 0 && a && a->naddrs == 1 && created)
             w->got[w->ok++] = a->addrs[0].ip.v;
         else if (rc == ERR_CONFLICT && strcmp(err.reason, "out_of_ips") == 0)
@@ -124,16 +124,16 @@ static void *mix(void *arg)
         struct alloc_request rq;
         snprintf(svc, sizeof(svc), "m%d-s%d", m->id, i);
         rq_init(&rq);
-        int rc = store_allocation_put(st, "c1", "mix", svc, &rq, -1, &a, &created, &err);
+        int rc = store_allocation_put(st, "test", "c1", "mix", svc, &rq, -1, &a, &created, &err);
         allocation_free(a);
         a = NULL;
         if (rc == 0) {
             rq.pool = xstrdup("tiny"); /* full: releases the blue address, then refuses */
-            rc = store_allocation_put(st, "c1", "mix", svc, &rq, -1, &a, &created, &err);
+            rc = store_allocation_put(st, "test", "c1", "mix", svc, &rq, -1, &a, &created, &err);
             if (rc != ERR_CONFLICT || strcmp(err.reason, "out_of_ips") != 0)
                 m->failures++;
             allocation_free(a);
-            if (i % 3 == 0 && store_allocation_delete(st, "c1", "mix", svc, -1, &err) != 0)
+            if (i % 3 == 0 && store_allocation_delete(st, "test", "c1", "mix", svc, -1, &err) != 0)
                 m->failures++;
         } else if (rc != ERR_CONFLICT) {
             m->failures++;

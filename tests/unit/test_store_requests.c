@@ -373,10 +373,11 @@ Test(requests, same_put_twice_writes_nothing)
     bool created = false;
     struct allocation *a = NULL, *b = NULL;
     struct error err = {0};
-    cr_assert_eq(store_allocation_put(st, "c1", "ns", "a", &rq, -1, &a, &created, &err), 0);
+    cr_assert_eq(store_allocation_put(st, "test", "c1", "ns", "a", &rq, -1, &a, &created, &err), 0);
     cr_assert(created);
     sleep_ms(5);
-    cr_assert_eq(store_allocation_put(st, "c1", "ns", "a", &rq, a->version, &b, &created, &err), 0);
+    cr_assert_eq(
+        store_allocation_put(st, "test", "c1", "ns", "a", &rq, a->version, &b, &created, &err), 0);
     cr_assert_not(created);
     cr_assert_eq(b->version, a->version);
     cr_assert_eq(b->updated_at, a->updated_at);
@@ -387,8 +388,9 @@ Test(requests, same_put_twice_writes_nothing)
     cr_assert_eq(b->rq.nports, 1);
     allocation_free(b);
     /* If-Match with another version is refused even when nothing would change */
-    cr_assert_eq(store_allocation_put(st, "c1", "ns", "a", &rq, a->version + 7, &b, &created, &err),
-                 ERR_PRECONDITION);
+    cr_assert_eq(
+        store_allocation_put(st, "test", "c1", "ns", "a", &rq, a->version + 7, &b, &created, &err),
+        ERR_PRECONDITION);
     cr_assert_str_eq(err.reason, "precondition_failed");
     allocation_free(a);
     alloc_request_cleanup(&rq);
@@ -503,9 +505,9 @@ Test(requests, delete_with_if_match_and_missing)
     rq_init(&rq);
     struct allocation *a = put_ok("c1", "ns", "a", &rq);
     alloc_request_cleanup(&rq);
-    cr_assert_eq(store_allocation_delete(st, "c1", "ns", "a", a->version + 1, &err),
+    cr_assert_eq(store_allocation_delete(st, "test", "c1", "ns", "a", a->version + 1, &err),
                  ERR_PRECONDITION);
-    cr_assert_eq(store_allocation_delete(st, "c1", "ns", "a", a->version, &err), 0);
-    cr_assert_eq(store_allocation_delete(st, "c1", "ns", "a", -1, &err), ERR_NOTFOUND);
+    cr_assert_eq(store_allocation_delete(st, "test", "c1", "ns", "a", a->version, &err), 0);
+    cr_assert_eq(store_allocation_delete(st, "test", "c1", "ns", "a", -1, &err), ERR_NOTFOUND);
     allocation_free(a);
 }
