@@ -94,6 +94,8 @@ int api_alloc_request_decode(struct alloc_request *out, const json_t *body, stru
 /* ------------------------------------------------------------------- render.c */
 
 json_t *render_time(store_time t); /* RFC 3339 UTC "…Z"; null for 0 */
+/* The same with milliseconds, where several values share a second (events). */
+json_t *render_time_ms(store_time t);
 json_t *render_labels(const struct labels *l);
 json_t *render_selector(const struct selector *s);
 json_t *render_ip(const struct netaddr *a);

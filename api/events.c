@@ -56,16 +56,9 @@ static json_t *render_event(const struct event *e)
 {
     json_t *obj = json_object();
     json_t *data = json_loads(e->data, 0, NULL);
-    time_t secs = (time_t)(e->time / 1000);
-    struct tm tm;
-    char buf[40];
 
-    gmtime_r(&secs, &tm);
-    /* milliseconds: several events share a second */
-    snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(e->time % 1000));
     json_object_set_new(obj, "seq", json_integer(e->seq));
-    json_object_set_new(obj, "time", json_string(buf));
+    json_object_set_new(obj, "time", render_time_ms(e->time));
     json_object_set_new(obj, "actor", json_string(e->actor));
     json_object_set_new(obj, "action", json_string(e->action));
     json_object_set_new(obj, "resource", json_string(e->resource));

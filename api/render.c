@@ -9,16 +9,32 @@
 #include <stdio.h>
 #include <time.h>
 
-json_t *render_time(store_time t)
+/* RFC 3339 UTC with the Z suffix; null for 0 (never). */
+static json_t *render_time_text(store_time t, bool millis)
 {
     time_t secs = (time_t)(t / 1000);
     struct tm tm;
-    char buf[32];
+    char buf[48];
+    size_t n;
 
     if (t == 0 || !gmtime_r(&secs, &tm))
         return json_null();
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    n = strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+    if (millis)
+        snprintf(buf + n, sizeof(buf) - n, ".%03dZ", (int)(t % 1000));
+    else
+        snprintf(buf + n, sizeof(buf) - n, "Z");
     return json_string(buf);
+}
+
+json_t *render_time(store_time t)
+{
+    return render_time_text(t, false);
+}
+
+json_t *render_time_ms(store_time t)
+{
+    return render_time_text(t, true);
 }
 
 json_t *render_labels(const struct labels *l)
