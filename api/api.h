@@ -65,7 +65,7 @@ struct api_reply {
 struct api_call {
     struct store *st;
     const struct api_prober *prober; /* NULL: checks stay pending (no scheduler) */
-    const char *request_id; /* for logs of server errors */
+    const char *request_id;          /* for logs of server errors */
 
     /* The request. HEAD is routed as GET: method says "GET" (the server drops the body). */
     const char *method;

@@ -129,9 +129,10 @@ static int decode_target(struct check_request *rq, const json_t *body, struct er
     if (rc == 0)
         rc = json_check_fields(target, "/target", target_fields, err);
     if (rc == 0)
-        rc = json_get_string(target, "/target", "ip", NETADDR_STRLEN * 4, &ip, err);
+        rc = json_get_string(target, "/target", "ip", (size_t)NETADDR_STRLEN * 4, &ip, err);
     if (rc == 0)
-        rc = json_get_string(target, "/target", "allocation", 4 * STORE_NAME_MAX, &alloc, err);
+        rc = json_get_string(target, "/target", "allocation", (size_t)4 * STORE_NAME_MAX, &alloc,
+                             err);
     if (rc < 0)
         return rc;
     if (!ip == !alloc)

@@ -12,7 +12,8 @@
  * updatedAt are read-only: accepted and ignored so that GET → edit → PUT works. */
 static const char *const cluster_fields[] = {
     "name",        "labels", "description", "announcement", "routablePrefixes",
-    "nodeSubnets", "status", "createdAt",   "updatedAt",    "checkIntervalSeconds", NULL};
+    "nodeSubnets", "status", "createdAt",   "updatedAt",    "checkIntervalSeconds",
+    NULL};
 
 static void cluster_input_init(struct cluster *c)
 {

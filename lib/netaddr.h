@@ -19,10 +19,10 @@ __extension__ typedef unsigned __int128 u128;
 
 enum netaddr_family { NETADDR_V4 = 4, NETADDR_V6 = 6 };
 
-#define NETADDR_STRLEN 46                          /* INET6_ADDRSTRLEN */
-#define NETPREFIX_STRLEN (NETADDR_STRLEN + 4)      /* "addr/128" */
-#define NETRANGE_STRLEN (2 * NETADDR_STRLEN + 2)   /* "start-stop" */
-#define NETCOUNT_STRLEN 48                         /* 2^128 has 39 digits */
+#define NETADDR_STRLEN 46                        /* INET6_ADDRSTRLEN */
+#define NETPREFIX_STRLEN (NETADDR_STRLEN + 4)    /* "addr/128" */
+#define NETRANGE_STRLEN (2 * NETADDR_STRLEN + 2) /* "start-stop" */
+#define NETCOUNT_STRLEN 48                       /* 2^128 has 39 digits */
 
 struct netaddr {
     u128 v;
@@ -61,8 +61,7 @@ void netaddr_format(char out[NETADDR_STRLEN], const struct netaddr *a);
 /* Parses "addr/len". With host bits set, fails with ERR_INVALID reason "invalid_block" and a
  * detail naming the canonical prefix ("10.0.10.5/24 has host bits set; did you mean
  * 10.0.10.0/24?"). Other malformed input: reason "invalid_cidr". */
-int netprefix_parse(struct netprefix *out, const char *text, const char *field,
-                    struct error *err);
+int netprefix_parse(struct netprefix *out, const char *text, const char *field, struct error *err);
 void netprefix_format(char out[NETPREFIX_STRLEN], const struct netprefix *p);
 struct netrange netprefix_range(const struct netprefix *p);
 bool netprefix_contains(const struct netprefix *p, const struct netaddr *a);
@@ -82,7 +81,7 @@ struct netcount netcount_add(struct netcount a, struct netcount b);
 struct netcount netcount_sub(struct netcount a, struct netcount b); /* a >= b */
 int netcount_cmp(struct netcount a, struct netcount b);
 void netcount_format(char out[NETCOUNT_STRLEN], struct netcount c); /* exact decimal */
-double netcount_ratio(struct netcount num, struct netcount den);   /* 0 when den == 0 */
+double netcount_ratio(struct netcount num, struct netcount den);    /* 0 when den == 0 */
 
 /* Fixed-width big-endian bytes (4 for IPv4, 16 for IPv6): memcmp order is numeric order,
  * which is how the store keys addresses. Returns the length written. */

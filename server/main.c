@@ -138,7 +138,7 @@ static int parse_flags(struct flags *f, int argc, char **argv)
             break;
         case 'T': {
             int64_t ms = 0;
-            if (parse_duration_ms(&ms, optarg) < 0 || ms < 1000 || ms > 3600 * 1000)
+            if (parse_duration_ms(&ms, optarg) < 0 || ms < 1000 || ms > 3600L * 1000)
                 return bad_flag("--request-timeout must be 1 to 3600 seconds, not '%s'", optarg);
             f->cfg.request_timeout_s = (unsigned)(ms / 1000);
             break;

@@ -28,7 +28,7 @@
 /* Hostile input (issue 3): longer URLs are 414, bigger header sections 431, deeper JSON 400.
  * libmicrohttpd's own memory limit (server.c) is above these, so that we, not it, answer. */
 #define REQUEST_URI_MAX 8192
-#define REQUEST_HEADERS_MAX (16 * 1024)
+#define REQUEST_HEADERS_MAX ((size_t)16 * 1024)
 #define REQUEST_JSON_DEPTH_MAX 64
 
 static void server_request_done(struct server *srv)
@@ -217,7 +217,7 @@ static int check_request_size(const struct request *rq, struct MHD_Connection *c
     MHD_get_connection_values(conn, MHD_HEADER_KIND, add_header_size, &headers);
     if (headers > REQUEST_HEADERS_MAX)
         return error_set(err, ERR_BAD_REQUEST, "headers_too_large", NULL,
-                         "the request headers take more than %d bytes", REQUEST_HEADERS_MAX);
+                         "the request headers take more than %zu bytes", REQUEST_HEADERS_MAX);
     return 0;
 }
 
@@ -325,7 +325,7 @@ static int parse_body(struct request *rq, struct error *err)
 {
     json_error_t jerr;
 
-    if (rq->body_len == 0 || !route_takes_body(rq->route))
+    if (!rq->body || rq->body_len == 0 || !route_takes_body(rq->route))
         return 0;
     if (json_too_deep(rq->body, rq->body_len))
         return error_set(err, ERR_BAD_REQUEST, "invalid_json", NULL,

@@ -26,7 +26,7 @@
 #define SERVER_MAX_CONNECTIONS_PER_IP 256
 /* Per connection: above request.c's header cap, so a big header section gets our 431 */
 #define SERVER_CONNECTION_MEMORY (128 * 1024)
-#define SERVER_PEM_MAX (1024 * 1024)
+#define SERVER_PEM_MAX ((size_t)1024 * 1024)
 #define SERVER_CONNECTION_TIMEOUT_S 60 /* idle keep-alive and stalled uploads */
 #define SERVER_DRAIN_MS 10000          /* longest wait for in-flight requests on stop */
 
@@ -243,7 +243,7 @@ void server_stop(struct server *srv)
     atomic_store(&srv->draining, true);
     /* No new connections from here; the ones open may finish their requests. */
     fd = MHD_quiesce_daemon(srv->daemon);
-    probes_quiesce(srv->probes); /* a request waiting on a check (Prefer: wait) returns now */
+    probes_quiesce(srv->probes);     /* a request waiting on a check (Prefer: wait) returns now */
     store_events_interrupt(srv->st); /* and so do the long-polls of GET /v1/events */
     wait_idle(srv);
     /* Joins every connection thread: after this no handler runs. */

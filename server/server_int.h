@@ -57,10 +57,10 @@ struct request {
     struct wd_conn *wdc; /* watchdog.c's record of this request's connection */
     char actor[64];      /* the authenticated token's name (call.actor points here) */
     char bound[64];      /* its cluster binding, "" when none */
-    char *uri;       /* the request target as received */
-    char *path;      /* uri up to '?', not decoded */
-    char *param_buf; /* decoded path parameters and their names */
-    char *query_buf; /* decoded query arguments */
+    char *uri;           /* the request target as received */
+    char *path;          /* uri up to '?', not decoded */
+    char *param_buf;     /* decoded path parameters and their names */
+    char *query_buf;     /* decoded query arguments */
     char method[REQUEST_METHOD_MAX];
     char id[REQUEST_ID_MAX];
     struct timespec started;

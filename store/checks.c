@@ -610,7 +610,7 @@ static int check_list_run(struct conn *c, void *arg, struct error *err)
     q_close(&q);
     if (rc < 0)
         goto out;
-    l->items = xcalloc((size_t)limit, sizeof(*l->items));
+    l->items = xcalloc((size_t)limit, sizeof(struct check *));
     for (size_t i = 0; rc >= 0 && i < n && i < (size_t)limit; i++) {
         rc = check_load(c, ids[i], &l->items[l->n], err);
         if (rc > 0)

@@ -180,8 +180,8 @@ static store_time purge_interval(const struct store *st)
     store_time every = st->event_retention_ms / 10;
     if (every < 1000)
         every = 1000;
-    if (every > 3600 * 1000)
-        every = 3600 * 1000;
+    if (every > (store_time)3600 * 1000)
+        every = (store_time)3600 * 1000;
     return every;
 }
 

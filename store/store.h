@@ -96,10 +96,10 @@ struct cluster {
     size_t nnode_subnets;
     struct netprefix *node_subnets;
     /* Read-only, filled by the store, ignored on input. */
-    int64_t allocations;     /* status.allocations */
-    store_time last_sync_at; /* 0 = never */
+    int64_t allocations;      /* status.allocations */
+    store_time last_sync_at;  /* 0 = never */
     int64_t check_interval_s; /* checkIntervalSeconds: 0 = no periodic checks, else >= 10 */
-    int64_t version;         /* ETag */
+    int64_t version;          /* ETag */
     store_time created_at, updated_at;
 };
 

@@ -172,7 +172,7 @@ static int token_delete_run(struct conn *c, void *arg, struct error *err)
 {
     static const char sql_get[] = "SELECT " TOKEN_COLUMNS " FROM tokens WHERE name = ?";
     struct token_op *op = arg;
-    struct token_info old;
+    struct token_info old = {0};
     struct q q = {0};
     int rc = token_load(c, sql_get, op->name, &old, err);
     if (rc == 0)

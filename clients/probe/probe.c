@@ -234,7 +234,7 @@ static int icmp_match(const uint8_t *buf, size_t n, int family, bool raw, uint16
     if (family == NETADDR_V4 && raw) {
         if (n < sizeof(struct ip))
             return 0;
-        off = (size_t)((buf[0] & 0x0f) * 4); /* raw IPv4 sockets include the IP header */
+        off = (size_t)(buf[0] & 0x0f) * 4; /* raw IPv4 sockets include the IP header */
     }
     if (n < off + 8)
         return 0;
