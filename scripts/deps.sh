@@ -99,6 +99,18 @@ fi
 
 apt_install "${todo[@]}"
 
+# playwright-core (the dashboard test) needs Node.js >= 20. Debian 12's own nodejs is 18; the
+# machines this project runs on take nodejs 20 from their configured apt source. Say so
+# plainly rather than let the browser test fail later with a cryptic error.
+if [[ $mode == test ]]; then
+    node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+    if ((node_major < 20)); then
+        log "Node.js $(node --version 2>/dev/null || echo missing) is too old: the dashboard" \
+            "test (playwright-core) needs Node.js >= 20; add an apt source with nodejs 20"
+        exit 1
+    fi
+fi
+
 if [[ $mode == test ]]; then
     # npm ci is exact (package-lock.json) but slow; skip it when node_modules already holds the
     # pinned version.
