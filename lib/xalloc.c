@@ -76,3 +76,15 @@ char *xasprintf(const char *fmt, ...)
         oom(0);
     return p;
 }
+
+void *xgrow(void *p, size_t *cap, size_t need)
+{
+    size_t n = *cap ? *cap : 1024;
+
+    if (need <= *cap)
+        return p;
+    while (n < need)
+        n *= 2;
+    *cap = n;
+    return xrealloc(p, n);
+}

@@ -14,6 +14,10 @@ void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s); /* xstrdup(NULL) == NULL */
 char *xstrndup(const char *s, size_t n);
+/* Returns p grown to hold at least `need` bytes, doubling its capacity *cap (from 1 KiB) so that
+ * appending byte by byte stays amortised O(1). Callers enforce their own maximum first: every
+ * growing buffer has one (STYLE.md). */
+void *xgrow(void *p, size_t *cap, size_t need);
 char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -156,11 +156,7 @@ __attribute__((format(printf, 2, 3))) static void text_printf(struct text *t, co
         return;
     }
     if (t->len + (size_t)n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 16384;
-        while (cap < t->len + (size_t)n + 1)
-            cap *= 2;
-        t->p = xrealloc(t->p, cap);
-        t->cap = cap;
+        t->p = xgrow(t->p, &t->cap, t->len + (size_t)n + 1);
         va_start(ap, fmt);
         vsnprintf(t->p + t->len, t->cap - t->len, fmt, ap);
         va_end(ap);

@@ -63,13 +63,7 @@ static size_t on_write(char *p, size_t size, size_t nmemb, void *arg)
         t->too_large = 1;
         return 0;
     }
-    if (r->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 4096;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        r->body = xrealloc(r->body, cap);
-        t->cap = cap;
-    }
+    r->body = xgrow(r->body, &t->cap, r->len + n + 1);
     memcpy(r->body + r->len, p, n);
     r->len += n;
     r->body[r->len] = '\0';

@@ -60,13 +60,7 @@ static int buffer_append(struct transfer *t, const char *p, size_t n)
         t->too_large = 1;
         return -1;
     }
-    if (r->len + n + 1 > t->cap) {
-        size_t cap = t->cap ? t->cap : 1024;
-        while (cap < r->len + n + 1)
-            cap *= 2;
-        r->body = xrealloc(r->body, cap);
-        t->cap = cap;
-    }
+    r->body = xgrow(r->body, &t->cap, r->len + n + 1);
     memcpy(r->body + r->len, p, n);
     r->len += n;
     r->body[r->len] = '\0';

@@ -52,13 +52,7 @@ static int append(struct jsonsplit *js, const char *p, size_t n, struct error *e
     if (js->len + n > js->max_doc)
         return error_set(err, ERR_TOO_LARGE, "document_too_large", NULL,
                          "a streamed JSON document exceeds %zu bytes", js->max_doc);
-    if (js->len + n + 1 > js->cap) {
-        size_t cap = js->cap ? js->cap : 4096;
-        while (cap < js->len + n + 1)
-            cap *= 2;
-        js->buf = xrealloc(js->buf, cap);
-        js->cap = cap;
-    }
+    js->buf = xgrow(js->buf, &js->cap, js->len + n + 1);
     memcpy(js->buf + js->len, p, n);
     js->len += n;
     return 0;
