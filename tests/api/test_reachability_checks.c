@@ -150,7 +150,9 @@ Test(reachability_checks, a_silent_peer_times_out_within_the_bound)
     double ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
     assert_str(r, jstr(r->json, "/state"), "failed");
     assert_str(r, jstr(r->json, "/results/0/error"), "timeout: no answer within 300 ms");
-    assert_true(r, ms < 3000, "answered after %.0f ms", ms);
+    /* the 300 ms probe timeout ended it, not the 10 s Prefer: wait (bound generous: CI is
+     * shared and noisy) */
+    assert_true(r, ms < 8000, "answered after %.0f ms", ms);
 }
 
 Test(reachability_checks, icmp_to_loopback_passes_or_names_the_privilege)
