@@ -14,73 +14,11 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export LBIPAM_SOURCE=${LBIPAM_SOURCE:-$(cd "$here/../.." && pwd)}
 source "$LBIPAM_SOURCE/tests/blackbox/common.bash"
 
-LBIPAMCTL=${LBIPAMCTL:-$(dirname "$LBIPAMD")/../clients/lbipamctl}
-[[ -x $LBIPAMCTL ]] || bb_fail "LBIPAMCTL=$LBIPAMCTL is not an executable"
+# shellcheck source=tests/ctl/common.bash
+source "$here/common.bash"
 fixtures=$here/fixtures
 
-passed=0
-failed=0
-out=$bb_tmp/out
-err=$bb_tmp/err
-rc=0
-
-pass() {
-    passed=$((passed + 1))
-    printf 'ok: %s\n' "$1"
-}
-
-fail() {
-    failed=$((failed + 1))
-    printf 'FAIL: %s\n' "$1" >&2
-    if [[ -s $out ]]; then sed 's/^/  stdout| /' "$out" >&2; fi
-    if [[ -s $err ]]; then sed 's/^/  stderr| /' "$err" >&2; fi
-}
-
-# ctl ARGS...: runs lbipamctl against the test server; stdout in $out, stderr in $err, the
-# exit status in $rc. A sanitizer report counts as a failure of its own.
-ctl() {
-    rc=0
-    "$LBIPAMCTL" --server "$(bb_url '')" "${token_args[@]}" "$@" >"$out" 2>"$err" || rc=$?
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$err"; then
-        fail "sanitizer report from lbipamctl $*"
-    fi
-}
-
-# expect NAME RC [GREP-PATTERN [stdout|stderr]]: the last ctl exited with RC and (optionally)
-# printed a line matching the extended regex.
-expect() {
-    local name=$1 want=$2 pattern=${3:-} stream=${4:-stdout} file
-    file=$out
-    [[ $stream == stderr ]] && file=$err
-    if ((rc != want)); then
-        fail "$name: exit status $rc, expected $want"
-    elif [[ -n $pattern ]] && ! grep -qE -- "$pattern" "$file"; then
-        fail "$name: no line matching /$pattern/ on $stream"
-    else
-        pass "$name"
-    fi
-}
-
-# expect_jq NAME FILTER: the last ctl's stdout is JSON for which FILTER is true.
-expect_jq() {
-    local name=$1 filter=$2
-    if ((rc != 0)); then
-        fail "$name: exit status $rc"
-    elif [[ $(jq -r "$filter" "$out" 2>&1) == true ]]; then
-        pass "$name"
-    else
-        fail "$name: jq '$filter' is not true"
-    fi
-}
-
-bb_start "$bb_tmp/lbipam.db"
-# Once lbipamd requires tokens (api.md §9) it writes an admin token beside the database.
-token_args=()
-token=not-checked-yet
-if [[ -f $bb_tmp/admin.token ]]; then
-    token_args=(--token-file "$bb_tmp/admin.token")
-    token=$(<"$bb_tmp/admin.token")
-fi
+ctl_start_server
 
 # ---- usage ----------------------------------------------------------------------------
 ctl

@@ -11,59 +11,9 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 export LBIPAM_SOURCE=${LBIPAM_SOURCE:-$(cd "$here/../.." && pwd)}
 source "$LBIPAM_SOURCE/tests/blackbox/common.bash"
 
-LBIPAMCTL=${LBIPAMCTL:-$(dirname "$LBIPAMD")/../clients/lbipamctl}
-[[ -x $LBIPAMCTL ]] || bb_fail "LBIPAMCTL=$LBIPAMCTL is not an executable"
-
-passed=0
-failed=0
-out=$bb_tmp/out
-err=$bb_tmp/err
-rc=0
+# shellcheck source=tests/ctl/common.bash
+source "$here/common.bash"
 follow_pid=""
-
-pass() {
-    passed=$((passed + 1))
-    printf 'ok: %s\n' "$1"
-}
-
-fail() {
-    failed=$((failed + 1))
-    printf 'FAIL: %s\n' "$1" >&2
-    if [[ -s $out ]]; then sed 's/^/  stdout| /' "$out" >&2; fi
-    if [[ -s $err ]]; then sed 's/^/  stderr| /' "$err" >&2; fi
-}
-
-ctl() {
-    rc=0
-    "$LBIPAMCTL" --server "$(bb_url '')" "${token_args[@]}" "$@" >"$out" 2>"$err" || rc=$?
-    if grep -qE 'ERROR: (Address|Leak)Sanitizer|runtime error:' "$err"; then
-        fail "sanitizer report from lbipamctl $*"
-    fi
-}
-
-expect() {
-    local name=$1 want=$2 pattern=${3:-} stream=${4:-stdout} file
-    file=$out
-    [[ $stream == stderr ]] && file=$err
-    if ((rc != want)); then
-        fail "$name: exit status $rc, expected $want"
-    elif [[ -n $pattern ]] && ! grep -qE -- "$pattern" "$file"; then
-        fail "$name: no line matching /$pattern/ on $stream"
-    else
-        pass "$name"
-    fi
-}
-
-expect_jq() {
-    local name=$1 filter=$2
-    if ((rc != 0)); then
-        fail "$name: exit status $rc"
-    elif [[ $(jq -r "$filter" "$out" 2>&1) == true ]]; then
-        pass "$name"
-    else
-        fail "$name: jq '$filter' is not true"
-    fi
-}
 
 stop_follow() {
     if [[ -n $follow_pid ]] && kill -0 "$follow_pid" 2>/dev/null; then
@@ -76,11 +26,7 @@ stop_follow() {
 # shellcheck disable=SC2154
 trap 'rc_=$?; stop_follow; (exit "$rc_"); bb_cleanup' EXIT
 
-bb_start "$bb_tmp/lbipam.db"
-token_args=()
-if [[ -f $bb_tmp/admin.token ]]; then
-    token_args=(--token-file "$bb_tmp/admin.token")
-fi
+ctl_start_server
 
 cat >"$bb_tmp/setup.yaml" <<'EOF'
 kind: Cluster
