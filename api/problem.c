@@ -42,6 +42,7 @@ static const struct problem_kind by_reason[] = {
     {ERR_BAD_REQUEST, 403, "Forbidden", "forbidden"},
     {ERR_BAD_REQUEST, 403, "Forbidden", "forbidden_cluster"},
     {ERR_BAD_REQUEST, 429, "Too Many Requests", "too_many_requests"},
+    {ERR_BAD_REQUEST, 429, "Too Many Requests", "too_many_connections"}, /* watchdog.c */
     /* hostile input (server/request.c, server/watchdog.c) */
     {ERR_BAD_REQUEST, 408, "Request Timeout", "request_timeout"},
     {ERR_BAD_REQUEST, 414, "URI Too Long", "uri_too_long"},

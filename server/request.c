@@ -187,7 +187,7 @@ static enum MHD_Result queue_reply(struct request *rq, struct MHD_Connection *co
     if (strncmp(r->content_type, "text/html", 9) == 0)
         MHD_add_response_header(resp, "Content-Security-Policy", UI_CONTENT_SECURITY_POLICY);
     /* While draining, let keep-alive clients go so that server_stop is not kept waiting. */
-    if (atomic_load(&rq->srv->draining))
+    if (atomic_load(&rq->srv->draining) || rq->over_cap)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
     /* the watchdog may have timed this request out (408) meanwhile: then it owns the socket */
     ret = watchdog_busy(rq->wdc) ? MHD_queue_response(conn, (unsigned)r->status, resp) : MHD_NO;
@@ -238,6 +238,14 @@ static enum MHD_Result request_begin(struct request *rq, struct MHD_Connection *
     rq->path = xstrndup(rq->uri, strcspn(rq->uri, "?"));
     query = rq->uri + strlen(rq->path);
     fill_call(rq, conn);
+    /* past a connection cap, every request of the connection gets the refusal, and it closes */
+    if (watchdog_cap_check(rq->wdc, &err) < 0) {
+        rq->over_cap = true;
+        snprintf(call->reply.retry_after, sizeof(call->reply.retry_after), "1");
+        reply_problem(call, &err);
+        rq->refused = true;
+        return has_body(conn) ? queue_reply(rq, conn) : MHD_YES;
+    }
     found = router_match(rq->method, rq->path, call, &rq->param_buf, &rq->route, call->reply.allow);
     if (found == ROUTER_NOT_FOUND)
         rc = error_set(&err, ERR_NOTFOUND, "not_found", NULL, "no route for %.200s", rq->path);

@@ -24,6 +24,8 @@
 
 #define SERVER_MAX_CONNECTIONS 1024
 #define SERVER_MAX_CONNECTIONS_PER_IP 256
+/* connections libmicrohttpd accepts past our caps, so that they can be answered 503/429 */
+#define SERVER_CAP_HEADROOM 64
 /* Per connection: above request.c's header cap, so a big header section gets our 431 */
 #define SERVER_CONNECTION_MEMORY (128 * 1024)
 #define SERVER_PEM_MAX ((size_t)1024 * 1024)
@@ -77,9 +79,13 @@ static int start_daemon(struct server *srv, const struct server_config *cfg, str
 {
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION |
                      MHD_USE_POLL | MHD_USE_ERROR_LOG | MHD_USE_ITC;
-    unsigned limit = cfg->max_connections ? cfg->max_connections : SERVER_MAX_CONNECTIONS;
-    unsigned per_ip =
-        cfg->max_connections_per_ip ? cfg->max_connections_per_ip : SERVER_MAX_CONNECTIONS_PER_IP;
+    /* The watchdog answers past our caps (503 / 429); libmicrohttpd's own limits sit above
+     * them only as a backstop, because at its limit it closes without a word. */
+    unsigned limit = (cfg->max_connections ? cfg->max_connections : SERVER_MAX_CONNECTIONS) +
+                     SERVER_CAP_HEADROOM;
+    unsigned per_ip = (cfg->max_connections_per_ip ? cfg->max_connections_per_ip
+                                                   : SERVER_MAX_CONNECTIONS_PER_IP) +
+                      SERVER_CAP_HEADROOM;
     const union MHD_DaemonInfo *info;
     struct MHD_OptionItem tls[] = {
         {MHD_OPTION_HTTPS_MEM_CERT, 0, srv->tls_cert_pem},
@@ -167,6 +173,12 @@ int server_start(struct server **out, const struct server_config *cfg, struct er
     struct server *srv = xcalloc(1, sizeof(*srv));
     const char *listen = cfg->listen ? cfg->listen : "127.0.0.1:8080";
     char port[8];
+    struct watchdog_limits limits = {
+        .request_timeout_s = cfg->request_timeout_s,
+        .max_total = cfg->max_connections ? cfg->max_connections : SERVER_MAX_CONNECTIONS,
+        .max_per_ip = cfg->max_connections_per_ip ? cfg->max_connections_per_ip
+                                                  : SERVER_MAX_CONNECTIONS_PER_IP,
+    };
     int rc;
 
     *out = NULL;
@@ -185,7 +197,7 @@ int server_start(struct server **out, const struct server_config *cfg, struct er
     if (rc == 0)
         rc = auth_bootstrap(srv, cfg->db_path ? cfg->db_path : "./lbipam.db", err);
     if (rc == 0)
-        rc = watchdog_start(srv, cfg->request_timeout_s, err);
+        rc = watchdog_start(srv, &limits, err);
     if (rc == 0)
         rc = probes_start(&srv->probes, srv->st, err);
     if (rc == 0)

@@ -66,6 +66,7 @@ struct request {
     struct timespec started;
     bool begun;    /* the access handler has seen the headers */
     bool refused;  /* request_begin replied (404, 405, 413, 415, bad query) */
+    bool over_cap; /* its connection is past a connection cap: answer, then close */
     bool queued;   /* a response was handed to libmicrohttpd */
     bool replayed; /* the reply is a stored idempotent one */
     const struct route *route;
@@ -89,13 +90,23 @@ int auth_bootstrap(struct server *srv, const char *db_path, struct error *err);
 /* watchdog.c: slow-client defence. libmicrohttpd's timeout is an idle timeout, which a client
  * trickling one byte at a time never hits; the watchdog gives each request request_timeout
  * to arrive whole (408 problem+json, then the connection is shut) and an idle connection as
- * long, whatever it trickles. */
+ * long, whatever it trickles. It also enforces the connection caps with a reply: past
+ * max_total open connections a new one gets 503 server_busy, past max_per_ip from one
+ * address 429 too_many_connections (libmicrohttpd's own limits, set higher, only back it). */
 struct wd_conn;
-int watchdog_start(struct server *srv, unsigned request_timeout_s, struct error *err);
+struct watchdog_limits {
+    unsigned request_timeout_s;
+    unsigned max_total;
+    unsigned max_per_ip;
+};
+int watchdog_start(struct server *srv, const struct watchdog_limits *limits, struct error *err);
 void watchdog_stop(struct server *srv);
 void watchdog_notify_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
                         enum MHD_ConnectionNotificationCode toe);
 struct wd_conn *watchdog_conn(struct MHD_Connection *conn);
+/* 0, or the cap that refused this connection: ERR_UNAVAILABLE "server_busy" (503) or
+ * "too_many_connections" (429); either way the reply closes the connection. */
+int watchdog_cap_check(const struct wd_conn *c, struct error *err);
 /* Request states: reading (URI seen), busy (handler or reply), idle (completed). reading
  * and busy return false when the watchdog already timed the request out. */
 bool watchdog_reading(struct wd_conn *w);

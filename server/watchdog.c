@@ -9,9 +9,16 @@
  * only after watchdog_busy, and state changes take the one mutex, so the 408 and a normal
  * reply can never interleave. With TLS the 408 is not written (it would be plaintext inside
  * a TLS stream); the connection is just shut.
+ *
+ * The same registry enforces the connection caps: a connection that arrives past max_total
+ * open ones, or past max_per_ip from its address, is marked refused and not counted; its
+ * first request is answered 503 server_busy or 429 too_many_connections (problem+json,
+ * Retry-After, Connection: close) through the normal reply path, so the client reads a
+ * clear answer instead of a reset.
  */
 #include "server/server_int.h"
 
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,12 +33,20 @@
 
 enum wd_state { WD_IDLE, WD_READING, WD_BUSY };
 
+/* A peer address reduced to what identifies the client: family and address bytes. */
+struct wd_peer {
+    int family;
+    unsigned char addr[16];
+};
+
 struct wd_conn {
     struct watchdog *wd;
     int fd;
     enum wd_state state;
     int64_t since; /* ms, monotonic: start of the current state */
     bool killed;
+    const char *refused; /* reason of the cap that refused it (NULL: admitted, counted) */
+    struct wd_peer peer;
     struct wd_conn *prev, *next;
 };
 
@@ -41,14 +56,25 @@ struct watchdog {
     pthread_t thread;
     bool stopping, tls;
     int64_t timeout_ms;
+    unsigned max_total, max_per_ip;
+    unsigned open; /* registered connections not refused by a cap */
     struct wd_conn *head;
     char *reply; /* the raw 408 */
 };
 
-static const char timeout_body[] =
-    "{\"type\":\"urn:lbipam:problem:request_timeout\",\"title\":\"Request Timeout\","
-    "\"status\":408,\"detail\":\"the request did not arrive in time\","
-    "\"reason\":\"request_timeout\"}";
+/* The whole raw 408: status line, headers, problem+json body. It is written straight on the
+ * socket because the request never completed, so libmicrohttpd has nothing to reply to. */
+static char *raw_408(void)
+{
+    static const char body[] =
+        "{\"type\":\"urn:lbipam:problem:request_timeout\",\"title\":\"Request Timeout\","
+        "\"status\":408,\"detail\":\"the request did not arrive in time\","
+        "\"reason\":\"request_timeout\"}";
+
+    return xasprintf("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/problem+json\r\n"
+                     "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
+                     strlen(body), body);
+}
 
 static int64_t mono_ms(void)
 {
@@ -96,17 +122,17 @@ static void *watchdog_main(void *arg)
     return NULL;
 }
 
-int watchdog_start(struct server *srv, unsigned request_timeout_s, struct error *err)
+int watchdog_start(struct server *srv, const struct watchdog_limits *limits, struct error *err)
 {
     struct watchdog *wd = xcalloc(1, sizeof(*wd));
+    unsigned timeout_s = limits->request_timeout_s;
     pthread_condattr_t attr;
 
-    wd->timeout_ms = (int64_t)(request_timeout_s ? request_timeout_s : WD_DEFAULT_TIMEOUT_S) * 1000;
+    wd->timeout_ms = (int64_t)(timeout_s ? timeout_s : WD_DEFAULT_TIMEOUT_S) * 1000;
+    wd->max_total = limits->max_total;
+    wd->max_per_ip = limits->max_per_ip;
     wd->tls = srv->tls;
-    wd->reply =
-        xasprintf("HTTP/1.1 408 Request Timeout\r\nContent-Type: application/problem+json\r\n"
-                  "Connection: close\r\nContent-Length: %zu\r\n\r\n%s",
-                  strlen(timeout_body), timeout_body);
+    wd->reply = raw_408();
     pthread_mutex_init(&wd->mu, NULL);
     pthread_condattr_init(&attr);
     pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
@@ -149,6 +175,38 @@ void watchdog_stop(struct server *srv)
 
 /* libmicrohttpd calls STARTED when it accepted a connection and CLOSED just before it closes
  * the socket, so a registered fd is always still open. */
+static struct wd_peer peer_of(struct MHD_Connection *conn)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    struct wd_peer p = {0};
+
+    if (!ci || !ci->client_addr)
+        return p;
+    p.family = ci->client_addr->sa_family;
+    if (p.family == AF_INET)
+        memcpy(p.addr, &((const struct sockaddr_in *)(const void *)ci->client_addr)->sin_addr, 4);
+    else if (p.family == AF_INET6)
+        memcpy(p.addr, &((const struct sockaddr_in6 *)(const void *)ci->client_addr)->sin6_addr,
+               16);
+    return p;
+}
+
+/* Under mu: the reason a new connection from `peer` is over a cap, or NULL. */
+static const char *cap_refusal(const struct watchdog *wd, const struct wd_peer *peer)
+{
+    unsigned same = 0;
+
+    if (wd->max_total && wd->open >= wd->max_total)
+        return "server_busy";
+    for (const struct wd_conn *c = wd->head; c; c = c->next)
+        if (!c->refused && memcmp(&c->peer, peer, sizeof(*peer)) == 0)
+            same++;
+    if (wd->max_per_ip && same >= wd->max_per_ip)
+        return "too_many_connections";
+    return NULL;
+}
+
 void watchdog_notify_cb(void *cls, struct MHD_Connection *conn, void **socket_context,
                         enum MHD_ConnectionNotificationCode toe)
 {
@@ -168,12 +226,18 @@ void watchdog_notify_cb(void *cls, struct MHD_Connection *conn, void **socket_co
         c->state = WD_IDLE;
         c->since = mono_ms();
         c->killed = c->fd < 0;
+        c->peer = peer_of(conn);
+        c->refused = cap_refusal(wd, &c->peer);
+        if (!c->refused)
+            wd->open++;
         c->next = wd->head;
         if (wd->head)
             wd->head->prev = c;
         wd->head = c;
         *socket_context = c;
     } else if (c) {
+        if (!c->refused)
+            wd->open--;
         if (c->prev)
             c->prev->next = c->next;
         else
@@ -223,4 +287,17 @@ bool watchdog_busy(struct wd_conn *c)
 void watchdog_idle(struct wd_conn *c)
 {
     set_state(c, WD_IDLE);
+}
+
+int watchdog_cap_check(const struct wd_conn *c, struct error *err)
+{
+    if (!c || !c->refused)
+        return 0;
+    if (strcmp(c->refused, "server_busy") == 0)
+        return error_set(err, ERR_UNAVAILABLE, "server_busy", NULL,
+                         "the server has %u open connections, its limit; retry shortly",
+                         c->wd->max_total);
+    return error_set(err, ERR_BAD_REQUEST, "too_many_connections", NULL,
+                     "this address has %u open connections, the limit; close some and retry",
+                     c->wd->max_per_ip);
 }
