@@ -169,10 +169,8 @@ static int decode_strings(struct alloc_request *rq, const json_t *body, struct e
     rq->sharing_key = xstrdup(key);
     rq->external_ref = xstrdup(ref);
     rq->managed_by = xstrdup(managed);
-    /* One spelling per meaning, so that a GET → PUT round trip (which renders the defaults)
-     * is the same request and writes nothing: "" is no description, Cluster is the default. */
-    rq->description = desc && desc[0] ? xstrdup(desc) : NULL;
-    rq->external_traffic_policy = etp && strcmp(etp, "Local") == 0 ? xstrdup(etp) : NULL;
+    rq->description = xstrdup(desc);
+    rq->external_traffic_policy = xstrdup(etp);
     return 0;
 }
 

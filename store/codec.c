@@ -288,6 +288,19 @@ static bool ports_equal(const struct service_port *a, size_t na, const struct se
 
 /* Field by field, order included: the stored request is what GET echoes, so any difference a
  * client can see is a change. */
+/* A request may spell a default two ways: no externalTrafficPolicy or "Cluster", no
+ * description or "". Both spellings are one request, so that a GET → PUT round trip (which
+ * renders the defaults) writes nothing. */
+static const char *etp_or_default(const char *etp)
+{
+    return etp ? etp : "Cluster";
+}
+
+static const char *or_empty(const char *s)
+{
+    return s ? s : "";
+}
+
 bool alloc_request_equal(const struct alloc_request *a, const struct alloc_request *b)
 {
     if (a->nfamilies != b->nfamilies || a->policy != b->policy)
@@ -303,10 +316,11 @@ bool alloc_request_equal(const struct alloc_request *a, const struct alloc_reque
            strings_equal(a->cross_namespaces, a->ncross_namespaces, b->cross_namespaces,
                          b->ncross_namespaces) &&
            ports_equal(a->ports, a->nports, b->ports, b->nports) &&
-           str_equal(a->external_traffic_policy, b->external_traffic_policy) &&
+           strcmp(etp_or_default(a->external_traffic_policy),
+                  etp_or_default(b->external_traffic_policy)) == 0 &&
            labels_equal(&a->pod_selector, &b->pod_selector) &&
            str_equal(a->external_ref, b->external_ref) && str_equal(a->managed_by, b->managed_by) &&
-           str_equal(a->description, b->description);
+           strcmp(or_empty(a->description), or_empty(b->description)) == 0;
 }
 
 /* ---------------------------------------------------------------------- free functions */

@@ -511,3 +511,29 @@ Test(requests, delete_with_if_match_and_missing)
     cr_assert_eq(store_allocation_delete(st, "test", "c1", "ns", "a", -1, &err), ERR_NOTFOUND);
     allocation_free(a);
 }
+
+/* "Cluster" is the default policy and "" no description: either spelling is the same request,
+ * so repeating it (as a GET → PUT round trip does) writes nothing. */
+Test(requests, default_spelled_out_or_left_out_is_the_same_request)
+{
+    struct alloc_request rq;
+    rq_init(&rq);
+    struct allocation *first = put_ok("c1", "ns", "svc", &rq);
+    sleep_ms(5); /* a write now would show in updated_at */
+
+    rq.external_traffic_policy = xstrdup("Cluster");
+    rq.description = xstrdup("");
+    struct allocation *again = put_ok("c1", "ns", "svc", &rq);
+    cr_assert_eq(again->version, first->version, "spelled-out defaults wrote a new version");
+    cr_assert_eq(again->updated_at, first->updated_at);
+
+    free(rq.external_traffic_policy);
+    rq.external_traffic_policy = xstrdup("Local");
+    struct allocation *changed = put_ok("c1", "ns", "svc", &rq);
+    cr_assert_eq(changed->version, first->version + 1, "Local is a real change");
+
+    allocation_free(first);
+    allocation_free(again);
+    allocation_free(changed);
+    alloc_request_cleanup(&rq);
+}
